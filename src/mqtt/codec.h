@@ -1,0 +1,67 @@
+// Encode and decode MQTT packets. Pure functions over bytes: no I/O, no clock.
+//
+// Decoding happens in two steps so that a reader never allocates a claimed
+// length before the bytes arrive:
+//   1. scan_frame() looks at the fixed header only and says "need more bytes",
+//      "malformed" or "a frame of N bytes is complete";
+//   2. decode_packet() turns a complete frame into a Packet, checking every rule
+//      of the version's spec that can be checked on one packet alone
+//      (reserved flags, lengths, property ids allowed for that packet type,
+//      duplicate properties, UTF-8 well-formedness, QoS 3, packet id 0, ...).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+#include "mqtt/packet.h"
+
+namespace stellwerk::mqtt {
+
+// The largest Remaining Length the variable byte integer can express.
+inline constexpr uint32_t kMaxRemainingLength = 268'435'455;
+
+struct FrameHeader {
+  PacketType type = PacketType::connect;
+  uint8_t flags = 0;              // low nibble of the first byte
+  uint32_t remaining_length = 0;  // bytes after the fixed header
+  uint8_t header_size = 0;        // 2..5
+  size_t total_size() const { return header_size + static_cast<size_t>(remaining_length); }
+};
+
+enum class FrameStatus { complete, need_more, malformed };
+
+struct FrameScan {
+  FrameStatus status = FrameStatus::need_more;
+  FrameHeader header;  // valid when status == complete
+};
+
+// Looks at the start of `bytes`. `complete` means the fixed header is whole and
+// header.total_size() bytes are present. Malformed: packet type 0, or a
+// variable byte integer longer than 4 bytes.
+FrameScan scan_frame(std::span<const uint8_t> bytes);
+
+struct DecodeError {
+  ReasonCode reason = ReasonCode::malformed_packet;  // malformed_packet or protocol_error (v5 names)
+  std::string why;                                   // for the log line
+};
+
+// Decodes one complete frame (`frame` is the whole packet including the fixed
+// header). CONNECT is decoded whatever `version` says, since it carries the
+// version itself; every other packet is decoded per `version`.
+Result<Packet, DecodeError> decode_packet(std::span<const uint8_t> frame, Version version);
+
+// Appends the encoding of `packet` for `version` to `out`. Fields that
+// `version` lacks (properties, v5 reason codes) are left out.
+void encode(const Packet& packet, Version version, std::string& out);
+
+// Size in bytes encode() would append.
+size_t encoded_size(const Packet& packet, Version version);
+
+// Variable byte integer helpers (exposed for tests and the WebSocket layer).
+void encode_varint(uint32_t value, std::string& out);
+size_t varint_size(uint32_t value);
+
+}  // namespace stellwerk::mqtt
