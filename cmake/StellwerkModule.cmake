@@ -20,7 +20,7 @@ endfunction()
 # stellwerk_unit_test(NAME DEP...): tests/unit/NAME/*.cpp into test_NAME, one
 # ctest entry per binary.
 function(stellwerk_unit_test name)
-  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/unit/${name}/*.cpp)
   if(NOT sources)
     return()
   endif()

@@ -1,0 +1,397 @@
+// Connection and session lifecycle: CONNECT, takeover, DISCONNECT, wills,
+// keep-alive and expiry deadlines. Routing lives in routing.cpp.
+#include "broker/broker.h"
+
+#include <variant>
+
+#include "base/log.h"
+#include "broker/client.h"
+#include "mqtt/validate.h"
+
+namespace stellwerk::broker {
+
+using mqtt::ReasonCode;
+using mqtt::Version;
+
+
+Broker::Broker(BrokerConfig config, Outbox& outbox, TimePoint now)
+    : config_(std::move(config)), outbox_(outbox), started_at_(now), next_sys_at_(now) {}
+
+Broker::~Broker() = default;
+
+Broker::Client* Broker::find_client(ConnectionId id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+session::Session* Broker::find_session(const std::string& client_id) {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Broker::Client* Broker::online_client(const session::Session& session) {
+  auto it = online_.find(session.id());
+  return it == online_.end() ? nullptr : find_client(it->second);
+}
+
+void Broker::on_open(ConnectionId id, std::string peer, TimePoint now) {
+  clients_.emplace(id, std::make_unique<Client>(id, std::move(peer), config_.limits, now));
+}
+
+void Broker::on_data(ConnectionId id, std::span<const uint8_t> bytes, TimePoint now) {
+  Client* client = find_client(id);
+  if (!client) return;  // closed earlier in this turn; the rest of its bytes are moot
+  stats_.bytes_received += bytes.size();
+  client->protocol.feed(bytes);
+  while (client->protocol.phase() != protocol::Phase::closed) {
+    auto next = client->protocol.next_packet(now);
+    if (!next) {
+      const protocol::ProtocolError& failure = next.error();
+      if (failure.refuse_connect) {
+        refuse_connect(*client, failure.connack_version, failure.reason, failure.why);
+      } else {
+        fail_connection(*client, failure.reason, failure.why, now);
+      }
+      return;
+    }
+    if (!next.value()) return;
+    ++stats_.packets_received;
+    handle_packet(*client, std::move(*next.value()), now);
+    client = find_client(id);  // a packet may end its own connection
+    if (!client) return;
+  }
+}
+
+void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now) {
+  std::visit(
+      [&](auto&& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, mqtt::Connect>) {
+          handle_connect(client, std::move(p), now);
+        } else if constexpr (std::is_same_v<T, mqtt::Publish>) {
+          handle_publish(client, std::move(p), now);
+        } else if constexpr (std::is_same_v<T, mqtt::Ack>) {
+          handle_ack(client, p, now);
+        } else if constexpr (std::is_same_v<T, mqtt::Subscribe>) {
+          handle_subscribe(client, std::move(p), now);
+        } else if constexpr (std::is_same_v<T, mqtt::Unsubscribe>) {
+          handle_unsubscribe(client, std::move(p));
+        } else if constexpr (std::is_same_v<T, mqtt::Pingreq>) {
+          send(client, mqtt::Pingresp{});
+        } else if constexpr (std::is_same_v<T, mqtt::Disconnect>) {
+          handle_disconnect(client, p, now);
+        } else if constexpr (std::is_same_v<T, mqtt::Auth>) {
+          // Enhanced authentication is not offered, so no AUTH exchange can be
+          // in progress [MQTT-4.12.0-1].
+          fail_connection(client, ReasonCode::protocol_error, "AUTH without an authentication method", now);
+        }
+      },
+      std::move(packet));
+}
+
+// ---------------------------------------------------------------- CONNECT
+
+std::optional<ReasonCode> Broker::check_connect(const Client& client, const mqtt::Connect& connect) const {
+  (void)client;
+  const bool v5 = connect.version == Version::v5;
+  if (v5 && connect.properties.authentication_method) return ReasonCode::bad_authentication_method;
+  if (connect.client_id.empty()) {
+    // 3.1 has no empty ids; 3.1.1 only with a clean session [MQTT-3.1.3-8].
+    if (connect.version == Version::v31) return ReasonCode::client_identifier_not_valid;
+    if (connect.version == Version::v311 && !connect.clean_start) return ReasonCode::client_identifier_not_valid;
+  }
+  if (connect.version == Version::v31 && connect.client_id.size() > 23) {
+    return ReasonCode::client_identifier_not_valid;
+  }
+  if (!connect.username && !config_.allow_anonymous) return ReasonCode::not_authorized;
+  if (connect.will) {
+    if (!mqtt::is_valid_topic_name(connect.will->topic)) return ReasonCode::topic_name_invalid;
+    if (connect.will->topic.starts_with("$SYS")) return ReasonCode::not_authorized;
+    if (connect.will->retain && !config_.retain_available) return ReasonCode::retain_not_supported;
+  }
+  // mosquitto refuses 3.1.x clients whose keep-alive exceeds max_keepalive;
+  // v5 clients are told the server's value instead.
+  const bool keep_alive_too_long =
+      config_.max_keepalive < 65535 && (connect.keep_alive > config_.max_keepalive || connect.keep_alive == 0);
+  if (!v5 && keep_alive_too_long) return ReasonCode::client_identifier_not_valid;
+  return std::nullopt;
+}
+
+uint16_t Broker::effective_keep_alive(const mqtt::Connect& connect) const {
+  if (config_.max_keepalive < 65535 &&
+      (connect.keep_alive > config_.max_keepalive || connect.keep_alive == 0)) {
+    return config_.max_keepalive;
+  }
+  return connect.keep_alive;
+}
+
+std::string Broker::assign_client_id() {
+  // Unique for this process; the counter part keeps it readable in logs.
+  return fmt::format("auto-{:x}-{}", static_cast<uint64_t>(started_at_.time_since_epoch().count()),
+                     next_assigned_id_++);
+}
+
+void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint now) {
+  if (auto refusal = check_connect(client, connect)) {
+    refuse_connect(client, connect.version, *refusal,
+                   fmt::format("client id '{}' refused", connect.client_id));
+    return;
+  }
+  const bool id_assigned = connect.client_id.empty();
+  if (id_assigned) connect.client_id = assign_client_id();
+  client.client_id = connect.client_id;
+  const uint16_t keep_alive = effective_keep_alive(connect);
+  client.protocol.accept_connect(connect, keep_alive);
+
+  bool present = false;
+  session::Session& session = attach_session(client, connect, present, now);
+  send_connack(client, connect, present, keep_alive, id_assigned);
+  ++stats_.connections_total;
+  stats_.clients_maximum = std::max<uint64_t>(stats_.clients_maximum, online_.size());
+  log::notice("New client connected from {} as {} (v{}, c{}, k{}).", client.peer, client.client_id,
+              static_cast<int>(connect.version), connect.clean_start ? 1 : 0, keep_alive);
+  if (present) resend_inflight(client, session, now);
+  pump(session, now);
+}
+
+session::Session& Broker::attach_session(Client& client, const mqtt::Connect& connect, bool& present,
+                                         TimePoint now) {
+  session::Session* existing = find_session(connect.client_id);
+  if (existing) {
+    auto online = online_.find(existing->id());
+    if (online != online_.end()) take_over(online->second, now);
+    existing = find_session(connect.client_id);  // the takeover may have ended it
+  }
+  if (existing && connect.clean_start) {
+    end_session(*existing, now);
+    existing = nullptr;
+  }
+  if (!existing) {
+    auto fresh = std::make_unique<session::Session>(next_session_id_++, connect.client_id);
+    existing = fresh.get();
+    sessions_by_id_[existing->id()] = existing;
+    sessions_.emplace(connect.client_id, std::move(fresh));
+    present = false;
+  } else {
+    present = true;
+  }
+  session::Lifetime& lifetime = existing->lifetime();
+  lifetime.expires_at.reset();
+  lifetime.will_due_at.reset();  // a delayed will is cancelled by the reconnect [MQTT-3.1.3-9]
+  lifetime.will = connect.will;
+  if (connect.version == Version::v5) {
+    lifetime.expiry_interval = connect.properties.session_expiry_interval.value_or(0);
+  } else {
+    lifetime.expiry_interval =
+        connect.clean_start ? 0 : config_.persistent_client_expiration.value_or(session::Lifetime::kNever);
+  }
+  client.session = existing;
+  online_[existing->id()] = client.id;
+  return *existing;
+}
+
+void Broker::send_connack(Client& client, const mqtt::Connect& connect, bool present, uint16_t keep_alive,
+                          bool id_assigned) {
+  mqtt::Connack connack;
+  connack.session_present = present;
+  if (connect.version == Version::v5) {
+    auto& props = connack.properties;
+    if (id_assigned) props.assigned_client_identifier = connect.client_id;
+    if (keep_alive != connect.keep_alive) props.server_keep_alive = keep_alive;
+    props.topic_alias_maximum = config_.limits.topic_alias_maximum;
+    props.maximum_packet_size = config_.limits.max_packet_size;
+    if (config_.limits.receive_maximum != 65535) props.receive_maximum = config_.limits.receive_maximum;
+    if (!config_.retain_available) props.retain_available = 0;
+  }
+  send(client, std::move(connack));
+}
+
+void Broker::refuse_connect(Client& client, Version version, ReasonCode reason, std::string_view why) {
+  ++stats_.refused_connects;
+  log::notice("Refused connection from {}: {} ({}).", client.peer, why, mqtt::reason_code_text(reason));
+  mqtt::Connack connack;
+  connack.reason = reason;
+  std::string bytes;
+  // Answer in the version the client spoke; an unknown version gets the 3.1.1 form.
+  mqtt::encode(connack, version, bytes);
+  stats_.bytes_sent += bytes.size();
+  outbox_.send(client.id, std::move(bytes), false);
+  const ConnectionId id = client.id;
+  outbox_.close(id);
+  end_connection(id, false, TimePoint{});
+}
+
+// ---------------------------------------------------------------- endings
+
+void Broker::handle_disconnect(Client& client, const mqtt::Disconnect& disconnect, TimePoint now) {
+  session::Session* session = client.session;
+  if (session && disconnect.properties.session_expiry_interval) {
+    // [MQTT-3.14.2-2]: a session created with expiry 0 cannot be given one now.
+    if (session->lifetime().expiry_interval == 0 && *disconnect.properties.session_expiry_interval != 0) {
+      fail_connection(client, ReasonCode::protocol_error, "DISCONNECT sets expiry on a zero-expiry session", now);
+      return;
+    }
+    session->lifetime().expiry_interval = *disconnect.properties.session_expiry_interval;
+  }
+  const bool with_will = disconnect.reason == ReasonCode::disconnect_with_will;
+  log::info("Client {} disconnected ({}).", client.client_id, mqtt::reason_code_text(disconnect.reason));
+  const ConnectionId id = client.id;
+  outbox_.close(id);
+  end_connection(id, with_will, now);
+}
+
+void Broker::take_over(ConnectionId old_connection, TimePoint now) {
+  Client* old = find_client(old_connection);
+  if (!old) return;
+  log::notice("Client {} already connected, closing old connection.", old->client_id);
+  send_disconnect(*old, ReasonCode::session_taken_over, "session taken over");
+  outbox_.close(old_connection);
+  end_connection(old_connection, true, now);
+}
+
+void Broker::fail_connection(Client& client, ReasonCode reason, std::string_view why, TimePoint now) {
+  ++stats_.protocol_errors;
+  log::notice("Client {} from {} disconnected: {} ({}).",
+              client.client_id.empty() ? "<unknown>" : client.client_id, client.peer, why,
+              mqtt::reason_code_text(reason));
+  if (client.protocol.phase() == protocol::Phase::connected) send_disconnect(client, reason, why);
+  const ConnectionId id = client.id;
+  outbox_.close(id);
+  end_connection(id, true, now);
+}
+
+void Broker::on_close(ConnectionId id, std::string_view why, TimePoint now) {
+  Client* client = find_client(id);
+  if (!client) return;
+  if (client->session) log::notice("Client {} closed its connection: {}.", client->client_id, why);
+  end_connection(id, true, now);
+}
+
+void Broker::end_connection(ConnectionId id, bool publish_will_now, TimePoint now) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  std::unique_ptr<Client> client = std::move(it->second);
+  clients_.erase(it);
+  client->protocol.mark_closed();
+  if (client->session) detach_session(*client->session, publish_will_now, now);
+}
+
+void Broker::detach_session(session::Session& session, bool with_will, TimePoint now) {
+  online_.erase(session.id());
+  session::Lifetime& lifetime = session.lifetime();
+  if (!with_will) lifetime.will.reset();
+  if (lifetime.will) {
+    const uint32_t delay = lifetime.will->properties.will_delay_interval.value_or(0);
+    if (delay == 0) {
+      publish_will(session, now);
+    } else {
+      lifetime.will_due_at = now + std::chrono::seconds(delay);
+    }
+  }
+  if (lifetime.expiry_interval == 0) {
+    end_session(session, now);
+    return;
+  }
+  if (lifetime.expiry_interval != session::Lifetime::kNever) {
+    lifetime.expires_at = now + std::chrono::seconds(lifetime.expiry_interval);
+  }
+}
+
+void Broker::publish_will(session::Session& session, TimePoint now) {
+  session::Lifetime& lifetime = session.lifetime();
+  if (!lifetime.will) return;
+  mqtt::Will will = std::move(*lifetime.will);
+  lifetime.will.reset();
+  lifetime.will_due_at.reset();
+  auto message = std::make_shared<session::Message>();
+  message->topic = std::move(will.topic);
+  message->payload = std::move(will.payload);
+  message->qos = will.qos;
+  message->retain = will.retain;
+  message->properties = std::move(will.properties);
+  message->properties.will_delay_interval.reset();
+  if (message->properties.message_expiry_interval) {
+    message->expires_at = now + std::chrono::seconds(*message->properties.message_expiry_interval);
+  }
+  message->publisher_session = session.id();
+  route(message, now);
+}
+
+void Broker::end_session(session::Session& session, TimePoint now) {
+  // The session ending publishes a will still waiting for its delay [MQTT-3.1.3-9].
+  if (session.lifetime().will_due_at) publish_will(session, now);
+  remove_subscriptions(session);
+  online_.erase(session.id());
+  sessions_by_id_.erase(session.id());
+  sessions_.erase(session.client_id());
+}
+
+// ---------------------------------------------------------------- deadlines
+
+void Broker::check_deadlines(TimePoint now) {
+  std::vector<ConnectionId> expired;
+  for (auto& [id, client] : clients_) {
+    auto due = client->protocol.deadline(config_.connect_timeout);
+    if (due && *due <= now) expired.push_back(id);
+  }
+  for (ConnectionId id : expired) {
+    Client* client = find_client(id);
+    if (!client) continue;
+    const bool connected = client->protocol.phase() == protocol::Phase::connected;
+    fail_connection(*client, ReasonCode::keep_alive_timeout,
+                    connected ? "keep-alive timeout" : "no CONNECT in time", now);
+  }
+  std::vector<session::Session*> wills_due;
+  std::vector<session::Session*> sessions_due;
+  for (auto& [client_id, session] : sessions_) {
+    const session::Lifetime& lifetime = session->lifetime();
+    if (lifetime.will_due_at && *lifetime.will_due_at <= now) wills_due.push_back(session.get());
+    if (lifetime.expires_at && *lifetime.expires_at <= now) sessions_due.push_back(session.get());
+  }
+  for (session::Session* session : wills_due) publish_will(*session, now);
+  for (session::Session* session : sessions_due) end_session(*session, now);
+}
+
+void Broker::tick(TimePoint now) {
+  check_deadlines(now);
+  if (config_.sys_interval > 0 && now >= next_sys_at_) {
+    publish_sys(now);
+    next_sys_at_ = now + std::chrono::seconds(config_.sys_interval);
+  }
+}
+
+void Broker::shutdown(TimePoint now) {
+  std::vector<ConnectionId> ids;
+  ids.reserve(clients_.size());
+  for (auto& [id, client] : clients_) ids.push_back(id);
+  for (ConnectionId id : ids) {
+    Client* client = find_client(id);
+    if (!client) continue;
+    if (client->protocol.phase() == protocol::Phase::connected) {
+      send_disconnect(*client, ReasonCode::server_shutting_down, "server shutting down");
+    }
+    outbox_.close(id);
+    end_connection(id, false, now);
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+void Broker::send(Client& client, mqtt::Packet packet) {
+  std::string bytes;
+  if (!client.protocol.encode(std::move(packet), bytes)) return;
+  ++stats_.packets_sent;
+  stats_.bytes_sent += bytes.size();
+  outbox_.send(client.id, std::move(bytes), false);
+}
+
+void Broker::send_disconnect(Client& client, ReasonCode reason, std::string_view why) {
+  // 3.1.x has no server DISCONNECT: the close alone says it.
+  if (!client.protocol.is_v5()) return;
+  mqtt::Disconnect disconnect;
+  disconnect.reason = reason;
+  if (!why.empty()) disconnect.properties.reason_string = std::string(why);
+  send(client, std::move(disconnect));
+}
+
+}  // namespace stellwerk::broker

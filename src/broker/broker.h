@@ -1,0 +1,154 @@
+// The routing core: joins the protocol state machine, sessions, the topic
+// tree and the retained store. It sees a connection only as an id and reaches
+// it only through an Outbox, so it never includes net code and can be driven
+// by tests with a fake clock and a recording Outbox.
+//
+// A Broker is not thread-safe: the server serialises calls into it (see
+// docs/design/threading.md). Every call takes `now`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "broker/stats.h"
+#include "protocol/connection.h"
+#include "session/session.h"
+#include "topics/retained_tree.h"
+#include "topics/subscription_tree.h"
+
+namespace stellwerk::broker {
+
+using ConnectionId = uint64_t;
+
+// How the broker reaches connections. Implemented by the server.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  // Bytes for connection `id`, to be written in call order. `droppable` marks a
+  // QoS 0 PUBLISH the transport may drop when the client's output is over
+  // its limit (a client that does not read).
+  virtual void send(ConnectionId id, std::string bytes, bool droppable) = 0;
+  // Writes what is queued for `id`, then closes it. No on_close follows.
+  virtual void close(ConnectionId id) = 0;
+};
+
+struct BrokerConfig {
+  protocol::Limits limits;
+  session::QueueLimits queue;
+  uint16_t max_keepalive = 65535;
+  bool allow_anonymous = true;
+  bool retain_available = true;
+  std::optional<uint32_t> persistent_client_expiration;  // seconds; nullopt = never
+  Duration connect_timeout = std::chrono::seconds(10);
+  uint32_t sys_interval = 10;  // seconds; 0 = no $SYS
+  std::string version = "stellwerk";
+};
+
+class Broker {
+ public:
+  Broker(BrokerConfig config, Outbox& outbox, TimePoint now);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  void on_open(ConnectionId id, std::string peer, TimePoint now);
+  void on_data(ConnectionId id, std::span<const uint8_t> bytes, TimePoint now);
+  // The network connection ended without the broker asking (peer close or
+  // I/O error): an abnormal end, so the will goes out.
+  void on_close(ConnectionId id, std::string_view why, TimePoint now);
+  // Deadlines: keep-alive, CONNECT timeout, delayed wills, session expiry, $SYS.
+  void tick(TimePoint now);
+  // Graceful stop: v5 clients get DISCONNECT 0x8B, every connection is closed.
+  void shutdown(TimePoint now);
+
+  const Stats& stats() const { return stats_; }
+  size_t connection_count() const { return clients_.size(); }
+  size_t session_count() const { return sessions_.size(); }
+  size_t retained_count() const { return retained_.size(); }
+
+ private:
+  struct Client;
+  struct SubscriptionValue {
+    mqtt::SubscriptionOptions options;
+    uint32_t identifier = 0;
+  };
+  using SessionPtr = std::unique_ptr<session::Session>;
+
+  // connection lifecycle (broker.cpp)
+  void handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now);
+  void handle_connect(Client& client, mqtt::Connect&& connect, TimePoint now);
+  std::optional<mqtt::ReasonCode> check_connect(const Client& client, const mqtt::Connect& connect) const;
+  uint16_t effective_keep_alive(const mqtt::Connect& connect) const;
+  session::Session& attach_session(Client& client, const mqtt::Connect& connect, bool& present,
+                                   TimePoint now);
+  void send_connack(Client& client, const mqtt::Connect& connect, bool present, uint16_t keep_alive,
+                    bool id_assigned);
+  void refuse_connect(Client& client, mqtt::Version version, mqtt::ReasonCode reason, std::string_view why);
+  void handle_disconnect(Client& client, const mqtt::Disconnect& disconnect, TimePoint now);
+  void take_over(ConnectionId old_connection, TimePoint now);
+  void fail_connection(Client& client, mqtt::ReasonCode reason, std::string_view why, TimePoint now);
+  void end_connection(ConnectionId id, bool publish_will, TimePoint now);
+  void detach_session(session::Session& session, bool publish_will, TimePoint now);
+  void end_session(session::Session& session, TimePoint now);
+  void publish_will(session::Session& session, TimePoint now);
+  void check_deadlines(TimePoint now);
+  std::string assign_client_id();
+
+  // routing (routing.cpp)
+  void handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now);
+  session::MessagePtr make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const;
+  size_t route(const session::MessagePtr& message, TimePoint now);
+  void update_retained(const session::MessagePtr& message);
+  void handle_ack(Client& client, const mqtt::Ack& ack, TimePoint now);
+  void handle_subscribe(Client& client, mqtt::Subscribe&& subscribe, TimePoint now);
+  struct SubscribeOutcome {
+    mqtt::ReasonCode reason;
+    bool is_new;
+  };
+  SubscribeOutcome subscribe_one(Client& client, const mqtt::TopicRequest& request, uint32_t identifier);
+  void send_retained(session::Session& session, const mqtt::TopicRequest& request, bool is_new,
+                     uint32_t identifier, TimePoint now);
+  void handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe);
+  void deliver(session::Session& session, session::Delivery delivery, TimePoint now);
+  void pump(session::Session& session, TimePoint now);
+  void send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
+                    TimePoint now);
+  void resend_inflight(Client& client, session::Session& session, TimePoint now);
+  void remove_subscriptions(session::Session& session);
+
+  // output helpers
+  void send(Client& client, mqtt::Packet packet);
+  void send_disconnect(Client& client, mqtt::ReasonCode reason, std::string_view why);
+
+  // $SYS (sys.cpp)
+  void publish_sys(TimePoint now);
+  void publish_sys_value(const std::string& topic, std::string value, TimePoint now);
+
+  Client* find_client(ConnectionId id);
+  session::Session* find_session(const std::string& client_id);
+  Client* online_client(const session::Session& session);
+
+  BrokerConfig config_;
+  Outbox& outbox_;
+  TimePoint started_at_;
+  TimePoint next_sys_at_;
+  std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;
+  std::unordered_map<std::string, SessionPtr> sessions_;
+  std::unordered_map<session::SessionId, session::Session*> sessions_by_id_;
+  std::unordered_map<session::SessionId, ConnectionId> online_;
+  topics::SubscriptionTree<SubscriptionValue> subscriptions_;
+  topics::RetainedTree<session::MessagePtr> retained_;
+  std::unordered_map<std::string, std::string> last_sys_values_;
+  session::SessionId next_session_id_ = 1;
+  uint64_t next_assigned_id_ = 1;
+  Stats stats_;
+};
+
+}  // namespace stellwerk::broker

@@ -1,0 +1,324 @@
+// Publish and subscribe: routing a message to the sessions whose
+// subscriptions match, the QoS 1/2 flows in both directions, retained
+// messages, and the per-session queue that respects the client's window.
+#include <algorithm>
+#include <variant>
+
+#include "base/log.h"
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "mqtt/validate.h"
+
+namespace stellwerk::broker {
+
+using mqtt::QoS;
+using mqtt::ReasonCode;
+
+namespace {
+
+QoS min_qos(QoS a, QoS b) { return static_cast<uint8_t>(a) < static_cast<uint8_t>(b) ? a : b; }
+
+// Seconds left of a message's expiry interval, rounded up so that a
+// forwarded message never claims less time than it has [MQTT-3.3.2-6].
+uint32_t remaining_seconds(TimePoint expires_at, TimePoint now) {
+  const auto left = std::chrono::ceil<std::chrono::seconds>(expires_at - now).count();
+  return static_cast<uint32_t>(std::max<int64_t>(left, 1));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- inbound PUBLISH
+
+session::MessagePtr Broker::make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const {
+  auto message = std::make_shared<session::Message>();
+  message->topic = std::move(publish.topic);
+  message->payload = std::move(publish.payload);
+  message->qos = publish.qos;
+  message->retain = publish.retain;
+  message->properties = std::move(publish.properties);
+  message->properties.topic_alias.reset();
+  message->properties.subscription_identifiers.clear();
+  if (message->properties.message_expiry_interval) {
+    message->expires_at = now + std::chrono::seconds(*message->properties.message_expiry_interval);
+  }
+  message->publisher_session = client.session ? client.session->id() : 0;
+  return message;
+}
+
+void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now) {
+  ++stats_.publish_received;
+  if (publish.retain && !config_.retain_available) {
+    fail_connection(client, ReasonCode::retain_not_supported, "retained PUBLISH while retain is off", now);
+    return;
+  }
+  session::Session& session = *client.session;
+  const QoS qos = publish.qos;
+  const uint16_t packet_id = publish.packet_id;
+  if (qos == QoS::exactly_once && !session.begin_inbound_qos2(packet_id)) {
+    // A resent QoS 2 PUBLISH whose first copy was delivered: acknowledge only.
+    send(client, mqtt::Ack{mqtt::PacketType::pubrec, packet_id});
+    return;
+  }
+  if (qos == QoS::exactly_once && session.inbound_qos2_count() > config_.limits.receive_maximum) {
+    fail_connection(client, ReasonCode::receive_maximum_exceeded, "more QoS 2 in flight than Receive Maximum",
+                    now);
+    return;
+  }
+  size_t matched = 0;
+  // Clients may not write into the broker's own $SYS tree; the message is
+  // acknowledged and dropped, as mosquitto does.
+  if (publish.topic.starts_with("$SYS")) {
+    log::debug("Client {} published to {}: dropped.", client.client_id, publish.topic);
+    matched = 1;
+  } else {
+    matched = route(make_message(client, std::move(publish), now), now);
+  }
+  const ReasonCode reason = matched ? ReasonCode::success : ReasonCode::no_matching_subscribers;
+  if (qos == QoS::at_least_once) send(client, mqtt::Ack{mqtt::PacketType::puback, packet_id, reason});
+  if (qos == QoS::exactly_once) send(client, mqtt::Ack{mqtt::PacketType::pubrec, packet_id, reason});
+}
+
+void Broker::update_retained(const session::MessagePtr& message) {
+  // An empty retained payload clears the topic and is not stored [MQTT-3.3.1-10].
+  if (message->payload.empty()) {
+    retained_.erase(message->topic);
+  } else {
+    retained_.set(message->topic, message);
+  }
+}
+
+size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
+  if (message->retain) update_retained(message);
+  struct Target {
+    session::SessionId session = 0;
+    QoS qos = QoS::at_most_once;
+    bool retain_as_published = false;
+    std::vector<uint32_t> identifiers;
+    bool shared = false;
+  };
+  std::vector<Target> targets;
+  const auto eligible = [&](topics::SubscriberId id) { return online_.count(id) > 0; };
+  subscriptions_.match(
+      message->topic,
+      [&](topics::SubscriberId id, const SubscriptionValue& value, std::string_view group) {
+        // [MQTT-3.8.3-3]: No Local keeps a client's own messages from it.
+        if (value.options.no_local && id == message->publisher_session && group.empty()) return;
+        targets.push_back(Target{id, value.options.max_qos, value.options.retain_as_published, {},
+                                 !group.empty()});
+        if (value.identifier) targets.back().identifiers.push_back(value.identifier);
+      },
+      eligible);
+  // Overlapping subscriptions of one session get one copy at the highest QoS,
+  // with every matching subscription identifier [MQTT-3.3.4-2], [MQTT-3.3.4-3].
+  std::sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
+    return std::tie(a.session, a.shared) < std::tie(b.session, b.shared);
+  });
+  size_t delivered = 0;
+  for (size_t i = 0; i < targets.size();) {
+    Target merged = std::move(targets[i]);
+    size_t j = i + 1;
+    for (; j < targets.size() && targets[j].session == merged.session && !merged.shared && !targets[j].shared;
+         ++j) {
+      if (targets[j].qos > merged.qos) merged.qos = targets[j].qos;
+      merged.retain_as_published |= targets[j].retain_as_published;
+      merged.identifiers.insert(merged.identifiers.end(), targets[j].identifiers.begin(),
+                                targets[j].identifiers.end());
+    }
+    i = j;
+    auto it = sessions_by_id_.find(merged.session);
+    if (it == sessions_by_id_.end()) continue;
+    session::Delivery delivery{message, min_qos(message->qos, merged.qos),
+                               merged.retain_as_published && message->retain, std::move(merged.identifiers)};
+    deliver(*it->second, std::move(delivery), now);
+    ++delivered;
+  }
+  return delivered;
+}
+
+// ---------------------------------------------------------------- outbound
+
+void Broker::deliver(session::Session& session, session::Delivery delivery, TimePoint now) {
+  const bool online = online_.count(session.id()) > 0;
+  if (!session.enqueue(std::move(delivery), config_.queue, online)) {
+    ++stats_.publish_dropped;
+    if (session.counters().dropped_queue_full % 1000 == 1) {
+      log::warning("Outgoing messages are being dropped for client {} (queue full, {} dropped).",
+                   session.client_id(), session.counters().dropped_queue_full);
+    }
+    return;
+  }
+  if (online) pump(session, now);
+}
+
+void Broker::pump(session::Session& session, TimePoint now) {
+  Client* client = online_client(session);
+  if (!client) return;
+  size_t window = client->protocol.client_receive_maximum();
+  if (config_.queue.max_inflight) window = std::min(window, config_.queue.max_inflight);
+  while (auto delivery = session.take_sendable(window, now)) {
+    if (delivery->qos == QoS::at_most_once) {
+      send_publish(*client, *delivery, 0, false, now);
+      continue;
+    }
+    session::Inflight& entry = session.start_inflight(std::move(*delivery));
+    send_publish(*client, entry.delivery, entry.packet_id, false, now);
+  }
+}
+
+void Broker::send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
+                          TimePoint now) {
+  const session::Message& message = *delivery.message;
+  mqtt::Publish publish;
+  publish.dup = dup;
+  publish.qos = delivery.qos;
+  publish.retain = delivery.retain;
+  publish.topic = message.topic;
+  publish.packet_id = packet_id;
+  publish.payload = message.payload;
+  if (client.protocol.is_v5()) {
+    publish.properties = message.properties;
+    publish.properties.subscription_identifiers = delivery.subscription_ids;
+    if (message.expires_at) {
+      publish.properties.message_expiry_interval = remaining_seconds(*message.expires_at, now);
+    }
+  }
+  std::string bytes;
+  if (!client.protocol.encode(std::move(publish), bytes)) {
+    ++stats_.publish_dropped;
+    if (client.session) ++client.session->counters().dropped_too_large;
+    log::debug("PUBLISH on {} too large for client {}: dropped [MQTT-3.1.2-25].", message.topic,
+               client.client_id);
+    // A QoS 1/2 message the client can never take is settled as if acknowledged.
+    if (packet_id && client.session) {
+      const auto state = delivery.qos == QoS::exactly_once ? session::InflightState::awaiting_pubrec
+                                                           : session::InflightState::awaiting_puback;
+      (void)client.session->complete_inflight(packet_id, state);
+    }
+    return;
+  }
+  ++stats_.packets_sent;
+  ++stats_.publish_sent;
+  stats_.bytes_sent += bytes.size();
+  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once);
+}
+
+void Broker::resend_inflight(Client& client, session::Session& session, TimePoint now) {
+  // [MQTT-4.4.0-1]: unacknowledged PUBLISH again with DUP, and PUBREL for
+  // those already received, in their original order.
+  for (const session::Inflight& entry : session.inflight()) {
+    if (entry.state == session::InflightState::awaiting_pubcomp) {
+      send(client, mqtt::Ack{mqtt::PacketType::pubrel, entry.packet_id});
+    } else {
+      send_publish(client, entry.delivery, entry.packet_id, true, now);
+    }
+  }
+}
+
+void Broker::handle_ack(Client& client, const mqtt::Ack& ack, TimePoint now) {
+  session::Session& session = *client.session;
+  using mqtt::PacketType;
+  switch (ack.type) {
+    case PacketType::puback:
+      (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_puback);
+      break;
+    case PacketType::pubrec:
+      // An error code in PUBREC ends the flow: no PUBREL, no resend [MQTT-4.4.0-2].
+      if (mqtt::is_error(ack.reason)) {
+        (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubrec);
+      } else {
+        const bool known = session.mark_released(ack.packet_id);
+        send(client, mqtt::Ack{PacketType::pubrel, ack.packet_id,
+                               known ? ReasonCode::success : ReasonCode::packet_identifier_not_found});
+      }
+      break;
+    case PacketType::pubrel: {
+      const bool known = session.release_inbound_qos2(ack.packet_id);
+      send(client, mqtt::Ack{PacketType::pubcomp, ack.packet_id,
+                             known ? ReasonCode::success : ReasonCode::packet_identifier_not_found});
+      break;
+    }
+    case PacketType::pubcomp:
+      (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubcomp);
+      break;
+    default:
+      break;
+  }
+  pump(session, now);
+}
+
+// ---------------------------------------------------------------- SUBSCRIBE
+
+void Broker::handle_subscribe(Client& client, mqtt::Subscribe&& subscribe, TimePoint now) {
+  const uint32_t identifier =
+      subscribe.properties.subscription_identifiers.empty() ? 0 : subscribe.properties.subscription_identifiers[0];
+  mqtt::Suback suback;
+  suback.packet_id = subscribe.packet_id;
+  std::vector<std::pair<size_t, bool>> accepted;  // request index, subscription is new
+  for (size_t i = 0; i < subscribe.topics.size(); ++i) {
+    const SubscribeOutcome outcome = subscribe_one(client, subscribe.topics[i], identifier);
+    if (outcome.reason == ReasonCode::protocol_error) {
+      fail_connection(client, outcome.reason, "No Local on a shared subscription [MQTT-3.8.3-4]", now);
+      return;
+    }
+    suback.reasons.push_back(outcome.reason);
+    if (!mqtt::is_error(outcome.reason)) accepted.emplace_back(i, outcome.is_new);
+  }
+  // SUBACK first, then the retained messages the subscriptions release.
+  send(client, std::move(suback));
+  for (auto [index, is_new] : accepted) {
+    const mqtt::TopicRequest& request = subscribe.topics[index];
+    send_retained(*client.session, request, is_new, identifier, now);
+  }
+}
+
+Broker::SubscribeOutcome Broker::subscribe_one(Client& client, const mqtt::TopicRequest& request,
+                                               uint32_t identifier) {
+  const bool v5 = client.protocol.is_v5();
+  const ReasonCode invalid = v5 ? ReasonCode::topic_filter_invalid : ReasonCode::unspecified_error;
+  if (!mqtt::is_valid_topic_filter(request.filter)) return {invalid, false};
+  const auto shared = mqtt::parse_shared_filter(request.filter);
+  if (shared && shared->group.empty()) return {invalid, false};
+  if (shared && request.options.no_local && v5) return {ReasonCode::protocol_error, false};
+  session::Session& session = *client.session;
+  const bool is_new = session.add_subscription(request.filter, session::Subscription{request.options, identifier});
+  (void)subscriptions_.subscribe(request.filter, session.id(), SubscriptionValue{request.options, identifier});
+  return {static_cast<ReasonCode>(static_cast<uint8_t>(request.options.max_qos)), is_new};
+}
+
+void Broker::send_retained(session::Session& session, const mqtt::TopicRequest& request, bool is_new,
+                           uint32_t identifier, TimePoint now) {
+  using mqtt::RetainHandling;
+  const RetainHandling handling = request.options.retain_handling;
+  if (handling == RetainHandling::do_not_send) return;
+  if (handling == RetainHandling::send_if_new && !is_new) return;
+  // Shared subscriptions get no retained messages (v5 section 4.8.2).
+  if (mqtt::parse_shared_filter(request.filter)) return;
+  std::vector<session::MessagePtr> matching;
+  retained_.match(request.filter, [&](std::string_view, const session::MessagePtr& message) {
+    if (!message->expired(now)) matching.push_back(message);
+  });
+  for (session::MessagePtr& message : matching) {
+    session::Delivery delivery{message, min_qos(message->qos, request.options.max_qos), true, {}};
+    if (identifier) delivery.subscription_ids.push_back(identifier);
+    // [MQTT-3.3.1-8]: retained messages sent on subscribe carry RETAIN 1.
+    deliver(session, std::move(delivery), now);
+  }
+}
+
+void Broker::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe) {
+  session::Session& session = *client.session;
+  mqtt::Unsuback unsuback;
+  unsuback.packet_id = unsubscribe.packet_id;
+  for (const std::string& filter : unsubscribe.filters) {
+    const bool existed = session.remove_subscription(filter);
+    if (existed) (void)subscriptions_.unsubscribe(filter, session.id());
+    unsuback.reasons.push_back(existed ? ReasonCode::success : ReasonCode::no_subscription_existed);
+  }
+  send(client, std::move(unsuback));
+}
+
+void Broker::remove_subscriptions(session::Session& session) {
+  for (const auto& [filter, sub] : session.subscriptions()) (void)subscriptions_.unsubscribe(filter, session.id());
+}
+
+}  // namespace stellwerk::broker

@@ -1,0 +1,190 @@
+#include "protocol/connection.h"
+
+#include <fmt/format.h>
+
+#include <variant>
+
+namespace stellwerk::protocol {
+namespace {
+
+using mqtt::ReasonCode;
+
+Unexpected<ProtocolError> error(ReasonCode reason, std::string why) {
+  return fail(ProtocolError{reason, std::move(why)});
+}
+
+}  // namespace
+
+Connection::Connection(Limits limits, TimePoint opened_at)
+    : limits_(limits), opened_at_(opened_at), last_received_(opened_at) {}
+
+void Connection::feed(std::span<const uint8_t> bytes) {
+  input_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+void Connection::compact_input() {
+  if (input_offset_ == input_.size()) {
+    input_.clear();
+    input_offset_ = 0;
+  } else if (input_offset_ > 64 * 1024 && input_offset_ * 2 > input_.size()) {
+    input_.erase(0, input_offset_);
+    input_offset_ = 0;
+  }
+}
+
+Result<std::optional<mqtt::Packet>, ProtocolError> Connection::next_packet(TimePoint now) {
+  if (phase_ == Phase::closed) return std::optional<mqtt::Packet>{};
+  std::span<const uint8_t> pending(reinterpret_cast<const uint8_t*>(input_.data()) + input_offset_,
+                                   input_.size() - input_offset_);
+  const mqtt::FrameScan scan = mqtt::scan_frame(pending);
+  if (scan.status == mqtt::FrameStatus::malformed) {
+    return error(ReasonCode::malformed_packet, "malformed fixed header");
+  }
+  if (scan.status == mqtt::FrameStatus::need_more) {
+    compact_input();
+    return std::optional<mqtt::Packet>{};
+  }
+  if (scan.header.total_size() > limits_.max_packet_size) {
+    return error(ReasonCode::packet_too_large,
+                 fmt::format("packet of {} bytes exceeds maximum packet size {}",
+                             scan.header.total_size(), limits_.max_packet_size));
+  }
+  auto frame = pending.first(scan.header.total_size());
+  input_offset_ += frame.size();
+  last_received_ = now;
+  auto decoded = mqtt::decode_packet(frame, version_);
+  compact_input();
+  if (!decoded) {
+    ProtocolError failure{decoded.error().reason, decoded.error().why};
+    if (phase_ == Phase::awaiting_connect) {
+      failure.refuse_connect = decoded.error().reason == ReasonCode::unsupported_protocol_version;
+      const uint8_t level = decoded.error().connect_protocol_level;
+      failure.connack_version = level == 5 ? mqtt::Version::v5 : mqtt::Version::v311;
+      if (level == 5) version_ = mqtt::Version::v5;
+    }
+    return fail(std::move(failure));
+  }
+  return check_sequence(std::move(decoded).value());
+}
+
+Result<std::optional<mqtt::Packet>, ProtocolError> Connection::check_sequence(mqtt::Packet packet) {
+  const bool is_connect = std::holds_alternative<mqtt::Connect>(packet);
+  if (phase_ == Phase::awaiting_connect && !is_connect) {
+    return error(ReasonCode::protocol_error, "first packet is not CONNECT [MQTT-3.1.0-1]");
+  }
+  if (phase_ == Phase::connected && is_connect) {
+    return error(ReasonCode::protocol_error, "second CONNECT [MQTT-3.1.0-2]");
+  }
+  if (is_connect) {
+    version_ = std::get<mqtt::Connect>(packet).version;
+    return std::optional<mqtt::Packet>(std::move(packet));
+  }
+  const auto type = mqtt::packet_type(packet);
+  if (type == mqtt::PacketType::connack || type == mqtt::PacketType::suback ||
+      type == mqtt::PacketType::unsuback || type == mqtt::PacketType::pingresp) {
+    return error(ReasonCode::protocol_error,
+                 fmt::format("client sent {}, a server-to-client packet", mqtt::packet_type_name(type)));
+  }
+  if (auto* publish = std::get_if<mqtt::Publish>(&packet)) {
+    if (auto failure = resolve_inbound_alias(*publish)) return fail(std::move(*failure));
+  }
+  return std::optional<mqtt::Packet>(std::move(packet));
+}
+
+std::optional<ProtocolError> Connection::resolve_inbound_alias(mqtt::Publish& publish) {
+  if (!publish.properties.topic_alias) {
+    if (publish.topic.empty()) return ProtocolError{ReasonCode::protocol_error, "empty topic without alias"};
+    return std::nullopt;
+  }
+  const uint16_t alias = *publish.properties.topic_alias;
+  if (alias == 0 || alias > limits_.topic_alias_maximum) {
+    return ProtocolError{ReasonCode::topic_alias_invalid,
+                         fmt::format("topic alias {} outside 1..{} [MQTT-3.3.2-8]", alias,
+                                     limits_.topic_alias_maximum)};
+  }
+  publish.properties.topic_alias.reset();
+  if (!publish.topic.empty()) {
+    inbound_aliases_[alias] = publish.topic;
+    return std::nullopt;
+  }
+  auto it = inbound_aliases_.find(alias);
+  if (it == inbound_aliases_.end()) {
+    return ProtocolError{ReasonCode::protocol_error, fmt::format("unknown topic alias {}", alias)};
+  }
+  publish.topic = it->second;
+  return std::nullopt;
+}
+
+void Connection::accept_connect(const mqtt::Connect& connect, uint16_t effective_keep_alive) {
+  phase_ = Phase::connected;
+  version_ = connect.version;
+  keep_alive_ = effective_keep_alive;
+  const auto& props = connect.properties;
+  if (!is_v5()) return;
+  if (props.maximum_packet_size) client_max_packet_size_ = *props.maximum_packet_size;
+  if (props.receive_maximum) client_receive_maximum_ = *props.receive_maximum;
+  if (props.topic_alias_maximum) client_topic_alias_maximum_ = *props.topic_alias_maximum;
+  if (props.request_problem_information) {
+    request_problem_information_ = *props.request_problem_information != 0;
+  }
+}
+
+std::optional<TimePoint> Connection::deadline(Duration connect_timeout) const {
+  if (phase_ == Phase::awaiting_connect) return opened_at_ + connect_timeout;
+  if (keep_alive_ == 0) return std::nullopt;
+  // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (v5): one and a half times the keep alive.
+  return last_received_ + std::chrono::milliseconds(uint64_t{keep_alive_} * 1500);
+}
+
+std::optional<std::pair<std::string, uint16_t>> Connection::apply_outbound_alias(mqtt::Publish& publish) {
+  if (client_topic_alias_maximum_ == 0 || publish.topic.empty()) return std::nullopt;
+  auto it = outbound_aliases_.find(publish.topic);
+  if (it != outbound_aliases_.end()) {
+    publish.properties.topic_alias = it->second;
+    publish.topic.clear();
+    return std::nullopt;
+  }
+  // Aliases are handed out until the client's maximum; later topics go in full.
+  if (outbound_aliases_.size() >= client_topic_alias_maximum_) return std::nullopt;
+  const auto alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+  publish.properties.topic_alias = alias;
+  return std::make_pair(publish.topic, alias);
+}
+
+void Connection::strip_optional_properties(mqtt::Packet& packet) {
+  std::visit(
+      [](auto& p) {
+        if constexpr (requires { p.properties; }) {
+          p.properties.reason_string.reset();
+          p.properties.user_properties.clear();
+        }
+      },
+      packet);
+}
+
+bool Connection::encode(mqtt::Packet packet, std::string& out) {
+  std::optional<std::pair<std::string, uint16_t>> new_alias;
+  if (auto* publish = std::get_if<mqtt::Publish>(&packet)) {
+    if (is_v5()) new_alias = apply_outbound_alias(*publish);
+  } else if (!request_problem_information_) {
+    // [MQTT-3.1.2-29]: no Reason String or User Properties except on
+    // PUBLISH, CONNACK and DISCONNECT when the client asked for none.
+    const auto type = mqtt::packet_type(packet);
+    if (type != mqtt::PacketType::connack && type != mqtt::PacketType::disconnect) {
+      strip_optional_properties(packet);
+    }
+  }
+  size_t size = mqtt::encoded_size(packet, version_);
+  if (size > client_max_packet_size_ && !std::holds_alternative<mqtt::Publish>(packet)) {
+    strip_optional_properties(packet);
+    size = mqtt::encoded_size(packet, version_);
+  }
+  // [MQTT-3.1.2-25]: a PUBLISH too large for the client is dropped as if sent.
+  if (size > client_max_packet_size_) return false;
+  // The alias is remembered only once the packet that introduces it goes out.
+  if (new_alias) outbound_aliases_.insert(std::move(*new_alias));
+  mqtt::encode(packet, version_, out);
+  return true;
+}
+
+}  // namespace stellwerk::protocol

@@ -1,0 +1,100 @@
+// The composition root: turns a Config into listeners, worker event loops and
+// one Broker, and is the only place where net and broker meet.
+//
+// Threading (docs/design/threading.md): each connection lives on one Worker.
+// Calls into the Broker are serialised by one mutex; what the broker sends to
+// a connection owned by another worker is gathered per target worker and
+// handed over in one posted batch at the end of the loop turn.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "broker/broker.h"
+#include "config/config.h"
+#include "net/connection_handler.h"
+
+namespace stellwerk::net {
+class Worker;
+}
+
+namespace stellwerk::server {
+
+struct ServerCounters {
+  std::atomic<uint64_t> dropped_slow_reader{0};  // QoS 0 dropped at a full output buffer
+  std::atomic<uint64_t> refused_max_connections{0};
+};
+
+class Server final : public net::ConnectionHandler, public broker::Outbox {
+ public:
+  explicit Server(config::Config config);
+  ~Server() override;
+
+  // Opens every listener and starts the workers. Fails with a message when a
+  // listener cannot be opened.
+  [[nodiscard]] Status<std::string> start();
+  // Serves until SIGTERM or SIGINT, then shuts down gracefully. SIGHUP is
+  // logged (reload arrives with the auth work).
+  void run();
+  // Stops from another thread (tests).
+  void request_stop() { stop_requested_.store(true); }
+  std::vector<uint16_t> bound_ports() const { return bound_ports_; }
+  int worker_count() const { return static_cast<int>(workers_.size()); }
+  const ServerCounters& counters() const { return counters_; }
+
+  // net::ConnectionHandler
+  void on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) override;
+  void on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) override;
+  void on_close(net::Worker& w, net::ConnectionId id, std::string_view why) override;
+  void on_turn_end(net::Worker& w) override;
+
+  // broker::Outbox (called with the broker lock held)
+  void send(broker::ConnectionId id, std::string bytes, bool droppable) override;
+  void close(broker::ConnectionId id) override;
+
+ private:
+  struct Outgoing {
+    net::ConnectionId id;
+    std::string bytes;
+    bool droppable;
+    bool close;
+  };
+  struct Listener {
+    int fd;
+    int64_t max_connections;
+    std::atomic<int64_t> open{0};
+  };
+
+  void route_output(Outgoing item);
+  void forget_connection(net::ConnectionId id);
+  static std::vector<std::vector<Outgoing>>& batches_for_thread(size_t workers);
+  void apply_output(net::Worker& worker, Outgoing& item);
+  void flush_batches();
+  void tick();
+  void shutdown();
+  [[nodiscard]] Status<std::string> open_listeners();
+
+  config::Config config_;
+  std::mutex broker_mutex_;
+  std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_
+  // Which worker owns a connection; guarded by broker_mutex_.
+  std::unordered_map<net::ConnectionId, int> owner_;
+  // Which listener a connection came from; guarded by broker_mutex_.
+  std::unordered_map<net::ConnectionId, int> listener_of_;
+  std::vector<std::unique_ptr<net::Worker>> workers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<uint16_t> bound_ports_;
+  std::atomic<bool> stop_requested_{false};
+  ServerCounters counters_;
+};
+
+// The number of cores this process may run on (respects taskset).
+int available_cores();
+
+}  // namespace stellwerk::server

@@ -1,0 +1,131 @@
+// Session state that outlives a network connection (v5 section 4.1): the
+// subscriptions, the queue of messages waiting for the client, the outbound
+// QoS 1/2 messages in flight, the inbound QoS 2 packet ids not yet released,
+// and the will. Pure data and bookkeeping: no I/O, no clock reads.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "mqtt/packet.h"
+#include "session/message.h"
+
+namespace stellwerk::session {
+
+using SessionId = uint64_t;
+
+struct Subscription {
+  mqtt::SubscriptionOptions options;
+  uint32_t identifier = 0;  // v5 Subscription Identifier, 0 = none
+};
+
+// One message on its way to this session's client.
+struct Delivery {
+  MessagePtr message;
+  mqtt::QoS qos = mqtt::QoS::at_most_once;
+  bool retain = false;
+  std::vector<uint32_t> subscription_ids;
+};
+
+enum class InflightState : uint8_t { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
+
+struct Inflight {
+  uint16_t packet_id = 0;
+  InflightState state = InflightState::awaiting_puback;
+  Delivery delivery;
+};
+
+struct QueueLimits {
+  size_t max_messages = 1000;  // 0 = unlimited
+  size_t max_bytes = 0;        // 0 = unlimited
+  size_t max_inflight = 20;    // 0 = unlimited (65535)
+  bool queue_qos0_offline = false;
+};
+
+struct SessionCounters {
+  uint64_t dropped_queue_full = 0;
+  uint64_t dropped_expired = 0;
+  uint64_t dropped_too_large = 0;
+};
+
+// When the session and its will end (v5 sections 3.1.2.5 and 3.1.2.11.2).
+struct Lifetime {
+  uint32_t expiry_interval = 0;          // seconds after disconnect; kNever = never
+  std::optional<TimePoint> expires_at;   // set while no connection is attached
+  std::optional<mqtt::Will> will;        // of the attached (or last) connection
+  std::optional<TimePoint> will_due_at;  // a delayed will waiting to be published
+  static constexpr uint32_t kNever = 0xFFFFFFFF;
+};
+
+class Session {
+ public:
+  Session(SessionId id, std::string client_id) : id_(id), client_id_(std::move(client_id)) {}
+
+  SessionId id() const { return id_; }
+  const std::string& client_id() const { return client_id_; }
+
+  // --- subscriptions (the broker mirrors them into its topic tree)
+  // Returns true when the filter is new for this session.
+  bool add_subscription(const std::string& filter, const Subscription& sub);
+  bool remove_subscription(const std::string& filter);
+  const std::map<std::string, Subscription>& subscriptions() const { return subscriptions_; }
+
+  // --- outbound queue. Returns false (and counts) when the queue is full and
+  // the delivery was dropped.
+  [[nodiscard]] bool enqueue(Delivery delivery, const QueueLimits& limits, bool online);
+  bool has_queued() const { return !queue_.empty(); }
+  size_t queued_count() const { return queue_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+  // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
+  // only while fewer than `window` are in flight. Expired ones are skipped.
+  std::optional<Delivery> take_sendable(size_t window, TimePoint now);
+
+  // --- outbound in flight
+  // Registers a QoS 1/2 delivery as sent with a fresh packet id.
+  Inflight& start_inflight(Delivery delivery);
+  size_t inflight_count() const { return inflight_.size(); }
+  // PUBACK / PUBCOMP: removes the entry. False when the id is unknown or in
+  // the wrong state.
+  bool complete_inflight(uint16_t packet_id, InflightState expected);
+  // PUBREC: moves the entry to awaiting PUBCOMP. False when unknown.
+  bool mark_released(uint16_t packet_id);
+  const std::deque<Inflight>& inflight() const { return inflight_; }
+
+  // --- inbound QoS 2 (exactly once, method B of v5 figure 4.3)
+  // Returns true when this packet id is new (the message must be delivered).
+  bool begin_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.insert(packet_id).second; }
+  bool release_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.erase(packet_id) > 0; }
+  size_t inbound_qos2_count() const { return inbound_qos2_.size(); }
+
+  // Drops all queued and in-flight messages (clean start).
+  void clear_messages();
+
+  Lifetime& lifetime() { return lifetime_; }
+  const Lifetime& lifetime() const { return lifetime_; }
+
+  SessionCounters& counters() { return counters_; }
+  const SessionCounters& counters() const { return counters_; }
+
+ private:
+  uint16_t allocate_packet_id();
+  bool packet_id_in_use(uint16_t id) const;
+
+  SessionId id_;
+  std::string client_id_;
+  std::map<std::string, Subscription> subscriptions_;
+  std::deque<Delivery> queue_;
+  size_t queued_bytes_ = 0;
+  std::deque<Inflight> inflight_;  // in send order, for resending on reconnect
+  std::set<uint16_t> inbound_qos2_;
+  uint16_t last_packet_id_ = 0;
+  SessionCounters counters_;
+  Lifetime lifetime_;
+};
+
+}  // namespace stellwerk::session
