@@ -1,5 +1,6 @@
 // stellwerk: the broker when run without a subcommand, and the tools people
 // expect beside a broker (`stellwerk pub`, `stellwerk sub`).
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 

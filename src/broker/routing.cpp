@@ -51,6 +51,11 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
     fail_connection(client, ReasonCode::retain_not_supported, "retained PUBLISH while retain is off", now);
     return;
   }
+  if (!publish.properties.subscription_identifiers.empty()) {
+    fail_connection(client, ReasonCode::protocol_error, "PUBLISH from a client carries a Subscription Identifier [MQTT-3.3.4-6]",
+                    now);
+    return;
+  }
   session::Session& session = *client.session;
   const QoS qos = publish.qos;
   const uint16_t packet_id = publish.packet_id;

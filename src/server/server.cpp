@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "net/listener.h"
 #include "net/worker.h"
 #include "server/broker_config.h"
 

@@ -1,0 +1,10 @@
+// Broker tests connect and refuse many clients; their notices would drown
+// the test output.
+#include "base/log.h"
+
+namespace {
+const bool quiet = [] {
+  stellwerk::log::set_min_level(stellwerk::log::Level::warning);
+  return true;
+}();
+}  // namespace
