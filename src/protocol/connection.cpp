@@ -40,14 +40,17 @@ Result<std::optional<mqtt::Packet>, ProtocolError> Connection::next_packet(TimeP
   if (scan.status == mqtt::FrameStatus::malformed) {
     return error(ReasonCode::malformed_packet, "malformed fixed header");
   }
-  if (scan.status == mqtt::FrameStatus::need_more) {
-    compact_input();
-    return std::optional<mqtt::Packet>{};
-  }
-  if (scan.header.total_size() > limits_.max_packet_size) {
+  // The size is judged as soon as the fixed header is whole, so a claimed
+  // length is refused before its bytes are buffered.
+  const bool header_known = scan.header.header_size != 0;
+  if (header_known && scan.header.total_size() > limits_.max_packet_size) {
     return error(ReasonCode::packet_too_large,
                  fmt::format("packet of {} bytes exceeds maximum packet size {}",
                              scan.header.total_size(), limits_.max_packet_size));
+  }
+  if (scan.status == mqtt::FrameStatus::need_more) {
+    compact_input();
+    return std::optional<mqtt::Packet>{};
   }
   auto frame = pending.first(scan.header.total_size());
   input_offset_ += frame.size();

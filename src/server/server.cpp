@@ -55,7 +55,7 @@ Status<std::string> Server::open_listeners() {
       if (!config_.listeners_configured() && !bound_ports_.empty()) continue;
       return fail(fmt::format("cannot listen on {}:{}: {}", listener.bind_address, listener.port, sockets.error()));
     }
-    const int64_t limit = listener.max_connections >= 0 ? listener.max_connections : config_.max_connections;
+    const int64_t limit = listener.max_connections;  // the config already applied the global default
     for (const net::ListenSocket& socket : sockets.value()) {
       auto entry = std::make_unique<Listener>();
       entry->fd = socket.fd;
