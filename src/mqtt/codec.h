@@ -44,8 +44,13 @@ struct FrameScan {
 FrameScan scan_frame(std::span<const uint8_t> bytes);
 
 struct DecodeError {
-  ReasonCode reason = ReasonCode::malformed_packet;  // malformed_packet or protocol_error (v5 names)
-  std::string why;                                   // for the log line
+  // malformed_packet or protocol_error (v5 names); unsupported_protocol_version
+  // for a CONNECT whose protocol name and level do not fit together.
+  ReasonCode reason = ReasonCode::malformed_packet;
+  std::string why;  // for the log line
+  // The Protocol Level byte of a failed CONNECT (0 if it was not reached), so
+  // the broker can answer in the version the client asked for.
+  uint8_t connect_protocol_level = 0;
 };
 
 // Decodes one complete frame (`frame` is the whole packet including the fixed
@@ -53,8 +58,15 @@ struct DecodeError {
 // version itself; every other packet is decoded per `version`.
 Result<Packet, DecodeError> decode_packet(std::span<const uint8_t> frame, Version version);
 
-// Appends the encoding of `packet` for `version` to `out`. Fields that
-// `version` lacks (properties, v5 reason codes) are left out.
+// Appends the encoding of `packet` for `version` to `out`: the shortest bytes
+// that decode_packet reads back as `packet` (v5 short forms for acks,
+// DISCONNECT and AUTH; properties in the order of their wire type). Fields
+// that `version` lacks (properties, v5 reason codes) and properties that the
+// packet type may not carry are left out. CONNECT is encoded for its own
+// `version` field, with the protocol name that belongs to it ("MQIsdp" for 3.1,
+// "MQTT" otherwise); AUTH before v5 encodes to nothing. The packet is assumed
+// to respect the wire limits (strings under 64 KiB, Remaining Length at most
+// kMaxRemainingLength); encode does not check them.
 void encode(const Packet& packet, Version version, std::string& out);
 
 // Size in bytes encode() would append.

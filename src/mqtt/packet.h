@@ -210,4 +210,8 @@ using Packet = std::variant<Connect, Connack, Publish, Ack, Subscribe, Suback, U
 PacketType packet_type(const Packet& packet);
 const char* packet_type_name(PacketType type);
 
+// True when the v5 spec lists `code` among the reason codes of `type` (CONNACK,
+// PUBACK..PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH); false for other types.
+bool is_allowed_reason_code(PacketType type, ReasonCode code);
+
 }  // namespace stellwerk::mqtt
