@@ -148,8 +148,10 @@ void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint n
   send_connack(client, connect, present, keep_alive, id_assigned);
   ++stats_.connections_total;
   stats_.clients_maximum = std::max<uint64_t>(stats_.clients_maximum, online_.size());
-  log::notice("New client connected from {} as {} (v{}, c{}, k{}).", client.peer, client.client_id,
-              static_cast<int>(connect.version), connect.clean_start ? 1 : 0, keep_alive);
+  if (config_.connection_messages) {
+    log::notice("New client connected from {} as {} (v{}, c{}, k{}).", client.peer, client.client_id,
+                static_cast<int>(connect.version), connect.clean_start ? 1 : 0, keep_alive);
+  }
   if (present) resend_inflight(client, session, now);
   pump(session, now);
 }
@@ -234,7 +236,9 @@ void Broker::handle_disconnect(Client& client, const mqtt::Disconnect& disconnec
     session->lifetime().expiry_interval = *disconnect.properties.session_expiry_interval;
   }
   const bool with_will = disconnect.reason == ReasonCode::disconnect_with_will;
-  log::info("Client {} disconnected ({}).", client.client_id, mqtt::reason_code_text(disconnect.reason));
+  if (config_.connection_messages) {
+    log::notice("Client {} disconnected ({}).", client.client_id, mqtt::reason_code_text(disconnect.reason));
+  }
   const ConnectionId id = client.id;
   outbox_.close(id);
   end_connection(id, with_will, now);
@@ -263,7 +267,9 @@ void Broker::fail_connection(Client& client, ReasonCode reason, std::string_view
 void Broker::on_close(ConnectionId id, std::string_view why, TimePoint now) {
   Client* client = find_client(id);
   if (!client) return;
-  if (client->session) log::notice("Client {} closed its connection: {}.", client->client_id, why);
+  if (client->session && config_.connection_messages) {
+    log::notice("Client {} closed its connection: {}.", client->client_id, why);
+  }
   end_connection(id, true, now);
 }
 

@@ -49,6 +49,9 @@ struct BrokerConfig {
   Duration connect_timeout = std::chrono::seconds(10);
   uint32_t sys_interval = 10;  // seconds; 0 = no $SYS
   std::string version = "stellwerk";
+  // Log each connect and normal disconnect (mosquitto's connection_messages).
+  // Refusals and protocol errors are always logged.
+  bool connection_messages = true;
 };
 
 class Broker {

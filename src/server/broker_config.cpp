@@ -24,6 +24,7 @@ broker::BrokerConfig make_broker_config(const config::Config& config) {
         std::min<int64_t>(config.persistent_client_expiration, 0xFFFFFFFE));
   }
   out.sys_interval = config.sys_interval;
+  out.connection_messages = config.connection_messages;
   out.version = "stellwerk version " STELLWERK_VERSION;
   return out;
 }

@@ -1,0 +1,185 @@
+// Worker: lifetime, the loop turn, posted tasks and timers. Connection I/O is
+// in worker_io.cpp, listeners in worker_accept.cpp; worker.h explains a turn.
+#include "net/worker.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/log.h"
+#include "net/connection.h"
+
+namespace stellwerk::net {
+
+Worker::Worker(int index, ConnectionHandler& handler, WorkerOptions options)
+    : index_(index),
+      handler_(handler),
+      options_(options),
+      epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
+      now_(Clock::now()),
+      events_(static_cast<size_t>(std::max(1, options.max_events_per_wait))),
+      read_buffer_(std::max<size_t>(1, options.read_buffer_bytes)) {
+  if (epoll_fd_ < 0) {
+    log::error("worker {}: epoll_create1 failed: {}", index_, std::strerror(errno));
+    std::abort();
+  }
+  epoll_event wake{};
+  wake.events = EPOLLIN | EPOLLET;  // never read: see task_queue.h
+  wake.data.u64 = kWakeTag;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, tasks_.event_fd(), &wake) != 0) {
+    log::error("worker {}: cannot watch the task eventfd: {}", index_, std::strerror(errno));
+    std::abort();
+  }
+}
+
+Worker::~Worker() {
+  request_stop();
+  join();
+  for (auto& entry : connections_) ::close(entry.second->fd);
+  ::close(epoll_fd_);
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::request_stop() {
+  stop_.store(true, std::memory_order_release);
+  tasks_.wake();
+}
+
+void Worker::join() {
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void Worker::post(std::function<void()> task) {
+  bool was_empty = tasks_.push(std::move(task));
+  // A non-empty queue means a wake-up is already on its way, and the loop
+  // looks at the queue before it sleeps, so its own posts need none.
+  if (!was_empty || in_worker_thread()) return;
+  tasks_.wake();
+  counters_.wakeups.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Worker::in_worker_thread() const {
+  return loop_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
+
+size_t Worker::connection_count() const { return open_connections_.load(std::memory_order_relaxed); }
+
+void Worker::count_open_connections(int delta) {
+  size_t now_open = open_connections_.load(std::memory_order_relaxed) + static_cast<size_t>(delta);
+  open_connections_.store(now_open, std::memory_order_relaxed);
+}
+
+WorkerStats Worker::stats() const {
+  auto read = [](const std::atomic<uint64_t>& counter) { return counter.load(std::memory_order_relaxed); };
+  WorkerStats s;
+  s.loop_turns = read(counters_.loop_turns);
+  s.reads = read(counters_.reads);
+  s.bytes_read = read(counters_.bytes_read);
+  s.writes = read(counters_.writes);
+  s.bytes_written = read(counters_.bytes_written);
+  s.write_blocks = read(counters_.write_blocks);
+  s.accepts = read(counters_.accepts);
+  s.accept_pauses = read(counters_.accept_pauses);
+  s.wakeups = read(counters_.wakeups);
+  s.tasks_run = read(counters_.tasks_run);
+  s.timers_fired = read(counters_.timers_fired);
+  return s;
+}
+
+Worker::TimerId Worker::schedule(TimePoint when, std::function<void()> fn) {
+  return timers_.add(when, std::move(fn));
+}
+
+void Worker::cancel(TimerId id) { timers_.cancel(id); }
+
+void Worker::run() {
+  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  log::debug("worker {} running", index_);
+  while (!stop_.load(std::memory_order_acquire)) run_turn();
+  loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);
+  log::debug("worker {} stopped", index_);
+}
+
+void Worker::run_turn() {
+  int ready = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), wait_timeout_ms());
+  if (ready < 0) {
+    if (errno != EINTR) log::error("worker {}: epoll_wait: {}", index_, std::strerror(errno));
+    ready = 0;
+  }
+  bump(counters_.loop_turns);
+  ++turn_;
+  now_ = Clock::now();
+  continue_backlogged_reads();  // first, so these sockets do not get two budgets this turn
+  for (int i = 0; i < ready; ++i) dispatch(events_[static_cast<size_t>(i)]);
+  bump(counters_.timers_fired, timers_.run_due(now_));
+  run_posted_tasks();
+  handler_.on_turn_end(*this);
+  flush_dirty();
+  graveyard_.clear();
+}
+
+// Milliseconds epoll_wait may sleep: 0 while work is waiting, -1 with no
+// timer, else until the next deadline rounded up (waking early would only
+// find nothing due and spin).
+int Worker::wait_timeout_ms() {
+  if (stop_.load(std::memory_order_relaxed)) return 0;
+  if (!read_backlog_.empty() || !tasks_.empty()) return 0;
+  std::optional<TimePoint> next = timers_.next_deadline();
+  if (!next) return -1;
+  Duration left = *next - Clock::now();
+  if (left <= Duration::zero()) return 0;
+  int64_t ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, INT_MAX));
+}
+
+void Worker::dispatch(const epoll_event& event) {
+  uint64_t tag = event.data.u64;
+  if (tag == kWakeTag) return;  // posted tasks are drained every turn anyway
+  if ((tag & kSpecialTagBit) != 0) {
+    size_t slot = static_cast<size_t>(tag & ~kSpecialTagBit) - 1;
+    if (slot < listeners_.size() && listeners_[slot].in_epoll) accept_from(slot);
+    return;
+  }
+  // A miss is an event for a connection closed earlier in this batch.
+  if (Connection* c = find(tag)) on_connection_event(*c, event.events);
+}
+
+void Worker::continue_backlogged_reads() {
+  backlog_batch_.swap(read_backlog_);
+  for (ConnectionId id : backlog_batch_) {
+    Connection* c = find(id);
+    if (c == nullptr) continue;
+    c->in_read_backlog = false;
+    read_from(*c);
+  }
+  backlog_batch_.clear();
+}
+
+void Worker::run_posted_tasks() {
+  tasks_.take_all(task_batch_);
+  for (std::function<void()>& task : task_batch_) task();
+  bump(counters_.tasks_run, task_batch_.size());
+  task_batch_.clear();
+}
+
+void Worker::flush_dirty() {
+  // A failed write ends a connection and on_close may queue output for
+  // others, so repeat until a pass makes nothing new dirty.
+  while (!dirty_.empty()) {
+    flushing_.swap(dirty_);
+    for (Connection* c : flushing_) {
+      c->in_dirty_list = false;
+      if (c->state != ConnectionState::dead) write_out(*c);
+    }
+    flushing_.clear();
+  }
+}
+
+}  // namespace stellwerk::net

@@ -1,0 +1,202 @@
+// Worker: one thread running one edge-triggered epoll loop.
+//
+// DESIGN. A connection lives on one worker for its whole life; only that
+// worker's thread touches it, so nothing per-connection is locked. Other
+// threads reach a worker through post(). One loop turn is:
+//   1. epoll_wait (timeout: the next timer, or 0 when work is already waiting)
+//   2. reads: each readable socket is read until EAGAIN or a short read into
+//      one reusable buffer, at most read_budget_per_turn bytes; a socket that
+//      had more waits in a backlog for the next turn, so one busy peer cannot
+//      starve the others
+//   3. accepts, due timers, then the tasks posted since the last turn
+//   4. handler.on_turn_end()
+//   5. writes: every connection that got output this turn ("dirty") is
+//      written once with sendmsg over up to 64 iovecs; a full socket buffer
+//      leaves the rest for the EPOLLOUT edge
+// Sockets are registered once for EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and
+// never modified, so back-pressure and blocked writes cost no epoll_ctl.
+//
+// A handler may call close()/abort() on any connection from any callback,
+// including the one being served: the Connection object is kept until the end
+// of the turn (deferred deletion), and every path re-checks its state.
+#pragma once
+
+#include <sys/epoll.h>
+#include <tsl/robin_map.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "net/connection_handler.h"
+#include "net/task_queue.h"
+#include "net/timer_queue.h"
+
+namespace stellwerk::net {
+
+struct WorkerOptions {
+  size_t read_buffer_bytes = 64 * 1024;
+  size_t read_budget_per_turn = 256 * 1024;  // per socket, for fairness
+  int max_events_per_wait = 256;
+  int max_accepts_per_turn = 64;             // per listener; the rest waits a turn
+  Duration close_timeout = seconds(2);       // close(): flush and linger at most this long
+  Duration accept_backoff = milliseconds(100);  // pause after EMFILE/ENFILE
+};
+
+// A snapshot of one worker's counters, for benchmarks and metrics.
+struct WorkerStats {
+  uint64_t loop_turns = 0;     // epoll_wait calls
+  uint64_t reads = 0;          // read() calls
+  uint64_t bytes_read = 0;
+  uint64_t writes = 0;         // sendmsg() calls
+  uint64_t bytes_written = 0;
+  uint64_t write_blocks = 0;   // writes that found the socket buffer full
+  uint64_t accepts = 0;        // accept4() calls, failed ones included
+  uint64_t accept_pauses = 0;  // times accepting stopped for lack of descriptors
+  uint64_t wakeups = 0;        // eventfd writes made by post()
+  uint64_t tasks_run = 0;
+  uint64_t timers_fired = 0;
+};
+
+struct Connection;  // net/connection.h; private to the worker
+
+class Worker {
+ public:
+  using TimerId = net::TimerId;
+
+  // Aborts the process if the epoll or event fd cannot be made (only fd
+  // exhaustion at start-up does that).
+  Worker(int index, ConnectionHandler& handler, WorkerOptions options = {});
+  // Stops and joins, then closes every connection without calling the
+  // handler. Listener fds are not closed: they belong to the caller.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  int index() const { return index_; }
+  void start();         // runs the loop on a new thread
+  void request_stop();  // any thread; the loop exits after the current turn
+  void join();
+
+  // Any thread: runs `task` on this worker's thread soon. Tasks from one
+  // producer run in the order posted. Only a post onto an empty queue from
+  // another thread writes the eventfd. Tasks still queued when the loop
+  // stops are destroyed without running.
+  void post(std::function<void()> task);
+
+  // Any thread.
+  size_t connection_count() const;  // opened and not yet closed by either side
+  WorkerStats stats() const;
+  bool in_worker_thread() const;
+
+  // Everything below: the worker's thread only (or before start()).
+
+  // Accepts from `listen_fd` (shared by several workers: EPOLLEXCLUSIVE wakes
+  // one of them). On EMFILE/ENFILE accepting pauses for accept_backoff.
+  void add_listener(int listen_fd, int listener_tag);
+  void remove_listener(int listen_fd);  // stop accepting; the fd stays open
+  // Takes over a connected socket made elsewhere (an outgoing bridge
+  // connection, say) as if accepted: calls on_open. Returns 0 and closes
+  // `fd` if it cannot be registered.
+  ConnectionId adopt_socket(int fd, int listener_tag, const PeerAddress& peer);
+
+  // Queue output, written at the end of the turn. Ignored for unknown or
+  // closing connections.
+  void send(ConnectionId id, std::string_view bytes);
+  void send(ConnectionId id, std::string&& bytes);  // takes the buffer, no copy
+  // Writes what is queued, then closes; gives up after close_timeout or on an
+  // error. Input arriving meanwhile is read and dropped. No on_close.
+  void close(ConnectionId id);
+  // Closes now; queued output is dropped. No on_close.
+  void abort(ConnectionId id);
+  size_t queued_output_bytes(ConnectionId id) const;
+  // Paused connections are not read, so the peer is slowed by TCP itself.
+  void set_read_paused(ConnectionId id, bool paused);
+
+  // One-shot timer; `fn` runs on this thread at or after `when`.
+  TimerId schedule(TimePoint when, std::function<void()> fn);
+  void cancel(TimerId id);  // cheap; no-op for a timer that already ran
+  TimePoint now() const { return now_; }  // read once per turn
+
+ private:
+  struct Listener {
+    int fd = -1;
+    int tag = 0;
+    bool in_epoll = false;
+    bool removed = false;
+    bool shortage_logged = false;
+  };
+  struct Counters {
+    std::atomic<uint64_t> loop_turns{0}, reads{0}, bytes_read{0}, writes{0}, bytes_written{0},
+        write_blocks{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0};
+  };
+  // Counters have a single writer (the loop), so a relaxed load+store is enough.
+  static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+
+  // worker.cpp: the loop
+  void run();
+  void run_turn();
+  int wait_timeout_ms();
+  void dispatch(const epoll_event& event);
+  void continue_backlogged_reads();
+  void run_posted_tasks();
+  void flush_dirty();
+
+  // worker_accept.cpp: listeners
+  void accept_from(size_t slot);
+  bool accept_error_allows_retry(size_t slot, int error);
+  void pause_accepting(size_t slot, int error);
+  void resume_accepting(size_t slot);
+  bool register_listener(size_t slot);
+  ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer);
+
+  // worker_io.cpp: connections
+  Connection* find(ConnectionId id) const;
+  void on_connection_event(Connection& c, uint32_t events);
+  void read_from(Connection& c);
+  bool can_read(const Connection& c) const;
+  void deliver(Connection& c, size_t length);
+  void on_peer_eof(Connection& c);
+  void write_out(Connection& c);
+  void finish_close_after_flush(Connection& c);
+  void expire_close(ConnectionId id);
+  void fail_io(Connection& c, std::string_view operation, int error);
+  void finalize(Connection& c, std::string_view why, bool notify);
+  void mark_dirty(Connection& c);
+  void queue_read_backlog(Connection& c);
+  void count_open_connections(int delta);
+
+  const int index_;
+  ConnectionHandler& handler_;
+  const WorkerOptions options_;
+  int epoll_fd_ = -1;
+  TaskQueue tasks_;
+  TimerQueue timers_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::thread::id> loop_thread_{};
+  TimePoint now_;
+  uint64_t turn_ = 1;  // Connection::last_read_turn starts at 0 = never
+
+  std::vector<epoll_event> events_;
+  std::vector<uint8_t> read_buffer_;
+  tsl::robin_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<Connection>> graveyard_;  // closed this turn, freed at its end
+  std::vector<Connection*> dirty_, flushing_;
+  std::vector<ConnectionId> read_backlog_, backlog_batch_;
+  std::vector<std::function<void()>> task_batch_;
+  std::vector<Listener> listeners_;
+  std::atomic<size_t> open_connections_{0};
+  Counters counters_;
+};
+
+}  // namespace stellwerk::net

@@ -1,0 +1,157 @@
+// Worker: listeners and the connections they produce.
+//
+// Listeners are level-triggered and shared by several workers with
+// EPOLLEXCLUSIVE, so a new connection wakes one idle worker rather than all.
+// A turn accepts at most max_accepts_per_turn per listener; level triggering
+// brings the worker back for the rest. Running out of descriptors (EMFILE,
+// ENFILE) or memory is not cured by retrying at once, and the listener would
+// report the same pending connection again on every epoll_wait, so it leaves
+// epoll for accept_backoff instead (an EPOLLEXCLUSIVE registration cannot be
+// modified, only deleted and added again).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "net/address.h"
+#include "net/connection.h"
+#include "net/worker.h"
+
+namespace stellwerk::net {
+namespace {
+
+ConnectionId next_connection_id() {
+  static std::atomic<ConnectionId> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+void set_no_delay(int fd) {
+  int on = 1;
+  // Fails only for non-TCP sockets, which then simply keep their default.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+bool set_non_blocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+}  // namespace
+
+void Worker::add_listener(int listen_fd, int listener_tag) {
+  listeners_.push_back(Listener{listen_fd, listener_tag});
+  register_listener(listeners_.size() - 1);
+}
+
+void Worker::remove_listener(int listen_fd) {
+  for (Listener& l : listeners_) {
+    if (l.fd != listen_fd || l.removed) continue;
+    if (l.in_epoll) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
+    l.in_epoll = false;
+    l.removed = true;
+  }
+}
+
+bool Worker::register_listener(size_t slot) {
+  Listener& l = listeners_[slot];
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLEXCLUSIVE;
+  event.data.u64 = listener_epoll_tag(slot);
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, l.fd, &event) != 0) {
+    log::error("worker {}: cannot watch listener fd {}: {}", index_, l.fd, std::strerror(errno));
+    return false;
+  }
+  l.in_epoll = true;
+  return true;
+}
+
+void Worker::accept_from(size_t slot) {
+  for (int i = 0; i < options_.max_accepts_per_turn; ++i) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    auto* peer_address = reinterpret_cast<sockaddr*>(&peer);
+    int fd = ::accept4(listeners_[slot].fd, peer_address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    bump(counters_.accepts);
+    if (fd < 0) {
+      if (accept_error_allows_retry(slot, errno)) continue;
+      return;
+    }
+    listeners_[slot].shortage_logged = false;
+    set_no_delay(fd);
+    open_connection(fd, listeners_[slot].tag, PeerAddress{format_endpoint(peer_address)});
+    if (!listeners_[slot].in_epoll) return;  // on_open removed the listener
+  }
+}
+
+// Says whether to try accept4 again in this turn.
+bool Worker::accept_error_allows_retry(size_t slot, int error) {
+  switch (error) {
+    case EAGAIN:
+      return false;  // nothing pending
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+      return true;  // that one connection failed; others may be waiting
+    default:
+      pause_accepting(slot, error);  // EMFILE, ENFILE, ENOBUFS, ENOMEM, or worse
+      return false;
+  }
+}
+
+void Worker::pause_accepting(size_t slot, int error) {
+  Listener& l = listeners_[slot];
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
+  l.in_epoll = false;
+  bump(counters_.accept_pauses);
+  if (!l.shortage_logged) {
+    // Logged once per shortage: the flag is reset by the next successful accept.
+    log::warning("worker {}: accept on fd {} failed: {}; pausing accepts for {} ms", index_, l.fd,
+                 std::strerror(error),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(options_.accept_backoff).count());
+    l.shortage_logged = true;
+  }
+  schedule(now_ + options_.accept_backoff, [this, slot] { resume_accepting(slot); });
+}
+
+void Worker::resume_accepting(size_t slot) {
+  Listener& l = listeners_[slot];
+  if (l.removed || l.in_epoll) return;
+  register_listener(slot);
+}
+
+ConnectionId Worker::adopt_socket(int fd, int listener_tag, const PeerAddress& peer) {
+  if (!set_non_blocking(fd)) {
+    log::error("worker {}: cannot make fd {} non-blocking: {}", index_, fd, std::strerror(errno));
+    ::close(fd);
+    return 0;
+  }
+  return open_connection(fd, listener_tag, peer);
+}
+
+ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress& peer) {
+  auto c = std::make_unique<Connection>();
+  c->id = next_connection_id();
+  c->fd = fd;
+  // Registered once for both directions, never modified (see worker.h).
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.u64 = c->id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    log::error("worker {}: cannot watch connection from {}: {}", index_, peer.text, std::strerror(errno));
+    ::close(fd);
+    return 0;
+  }
+  ConnectionId id = c->id;
+  connections_.emplace(id, std::move(c));
+  count_open_connections(+1);
+  handler_.on_open(*this, id, listener_tag, peer);
+  return id;
+}
+
+}  // namespace stellwerk::net

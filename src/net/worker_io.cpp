@@ -1,0 +1,232 @@
+// Worker: reading, writing and closing connections.
+//
+// Reads go into the worker's one read buffer and straight to the handler.
+// Writes happen only in flush_dirty() at the end of a turn, so everything a
+// turn queued for a socket leaves in one sendmsg (more only past 64 chunks).
+// Both sides trust a short transfer: a read shorter than asked means the
+// socket is empty and a partial write means its buffer is full, so neither
+// needs a second system call to meet EAGAIN; the next edge says when to go on.
+//
+// close() is graceful: flush, shutdown(SHUT_WR), then read and drop input
+// until the peer's FIN, all within close_timeout. Closing a socket with unread
+// input makes the kernel send RST, and a peer that receives RST may discard
+// what we sent last (a CONNACK or DISCONNECT carrying the reason).
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "net/connection.h"
+#include "net/worker.h"
+
+namespace stellwerk::net {
+namespace {
+
+constexpr int kMaxIovecs = 64;
+
+size_t total_length(const iovec* iov, int count) {
+  size_t total = 0;
+  for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+  return total;
+}
+
+int pending_socket_error(int fd) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+  return error != 0 ? error : ECONNRESET;
+}
+
+bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
+
+}  // namespace
+
+Connection* Worker::find(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Worker::send(ConnectionId id, std::string_view bytes) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state != ConnectionState::open) return;
+  c->output.append(bytes);
+  mark_dirty(*c);
+}
+
+void Worker::send(ConnectionId id, std::string&& bytes) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state != ConnectionState::open) return;
+  c->output.append(std::move(bytes));
+  mark_dirty(*c);
+}
+
+void Worker::close(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state != ConnectionState::open) return;
+  c->state = ConnectionState::closing;
+  count_open_connections(-1);
+  c->close_deadline = schedule(now_ + options_.close_timeout, [this, id] { expire_close(id); });
+  if (c->maybe_readable) queue_read_backlog(*c);  // drain what a paused reader left behind
+  mark_dirty(*c);  // the flush also finishes the close when nothing is queued
+}
+
+void Worker::abort(ConnectionId id) {
+  if (Connection* c = find(id)) finalize(*c, "", false);
+}
+
+size_t Worker::queued_output_bytes(ConnectionId id) const {
+  Connection* c = find(id);
+  return c == nullptr ? 0 : c->output.size();
+}
+
+void Worker::set_read_paused(ConnectionId id, bool paused) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state != ConnectionState::open) return;
+  c->read_paused = paused;
+  // The edge that announced the waiting bytes was spent while paused.
+  if (!paused && c->maybe_readable) queue_read_backlog(*c);
+}
+
+void Worker::on_connection_event(Connection& c, uint32_t events) {
+  bool input = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  if (input) c.maybe_readable = true;
+  if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) c.peer_shut = true;
+  if ((events & EPOLLERR) != 0 && !can_read(c)) return fail_io(c, "socket", pending_socket_error(c.fd));
+  if (input) read_from(c);
+  if ((events & EPOLLOUT) != 0 && c.write_blocked && c.state != ConnectionState::dead) {
+    c.write_blocked = false;
+    mark_dirty(c);
+  }
+}
+
+bool Worker::can_read(const Connection& c) const {
+  switch (c.state) {
+    case ConnectionState::open: return !c.read_paused;
+    case ConnectionState::closing: return !c.peer_eof;  // input is read and dropped
+    case ConnectionState::dead: return false;
+  }
+  return false;
+}
+
+void Worker::read_from(Connection& c) {
+  if (c.last_read_turn == turn_) return queue_read_backlog(c);  // had its share this turn
+  c.last_read_turn = turn_;
+  size_t budget = options_.read_budget_per_turn;
+  while (can_read(c)) {
+    size_t want = std::min(read_buffer_.size(), budget);
+    ssize_t n = ::read(c.fd, read_buffer_.data(), want);
+    bump(counters_.reads);
+    if (n == 0) return on_peer_eof(c);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (!would_block(errno)) return fail_io(c, "read", errno);
+      c.maybe_readable = false;
+      return;
+    }
+    auto got = static_cast<size_t>(n);
+    bump(counters_.bytes_read, got);
+    budget -= got;
+    // After the peer's FIN no new edge will come, so read on to EOF then.
+    bool drained = got < want && !c.peer_shut;
+    if (drained) c.maybe_readable = false;
+    deliver(c, got);
+    if (drained) return;
+    if (budget == 0) return queue_read_backlog(c);
+  }
+}
+
+void Worker::deliver(Connection& c, size_t length) {
+  if (c.state != ConnectionState::open) return;  // closing: input is dropped
+  handler_.on_data(*this, c.id, std::span<const uint8_t>(read_buffer_.data(), length));
+}
+
+void Worker::on_peer_eof(Connection& c) {
+  c.peer_eof = true;
+  c.maybe_readable = false;
+  if (c.state == ConnectionState::open) return finalize(c, "peer closed the connection", true);
+  // Closing: a half-closed peer may still read; finish when the output is out.
+  if (c.shut_down_write) finalize(c, "", false);
+}
+
+void Worker::write_out(Connection& c) {
+  while (!c.output.empty()) {
+    iovec iov[kMaxIovecs];
+    int count = c.output.gather(iov, kMaxIovecs);
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<size_t>(count);
+    // MSG_NOSIGNAL: a peer that reset must cost us an EPIPE, not a SIGPIPE.
+    ssize_t n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
+    bump(counters_.writes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && !would_block(errno)) return fail_io(c, "write", errno);
+    size_t written = n < 0 ? 0 : static_cast<size_t>(n);
+    bump(counters_.bytes_written, written);
+    c.output.consume(written);
+    if (written < total_length(iov, count)) {
+      c.write_blocked = true;  // the EPOLLOUT edge will mark it dirty again
+      bump(counters_.write_blocks);
+      return;
+    }
+  }
+  if (c.state == ConnectionState::closing) finish_close_after_flush(c);
+}
+
+void Worker::finish_close_after_flush(Connection& c) {
+  if (c.shut_down_write) return;
+  if (c.peer_eof) return finalize(c, "", false);
+  // Our FIN goes out now; the fd is closed when the peer's FIN arrives (a read
+  // returns 0) or when the close deadline passes.
+  ::shutdown(c.fd, SHUT_WR);
+  c.shut_down_write = true;
+}
+
+void Worker::expire_close(ConnectionId id) {
+  Connection* c = find(id);
+  if (c == nullptr || c->state != ConnectionState::closing) return;
+  c->close_deadline = 0;  // it is running now
+  log::debug("worker {}: connection {} did not finish closing in time; {} bytes unsent", index_, id,
+             c->output.size());
+  finalize(*c, "", false);
+}
+
+void Worker::fail_io(Connection& c, std::string_view operation, int error) {
+  finalize(c, fmt::format("{} failed: {}", operation, std::strerror(error)), true);
+}
+
+// Closes the fd and retires the connection; the handler hears of it only if
+// `notify` and the handler had not already closed it itself.
+void Worker::finalize(Connection& c, std::string_view why, bool notify) {
+  if (c.state == ConnectionState::dead) return;
+  bool tell_handler = notify && c.state == ConnectionState::open;
+  if (c.state == ConnectionState::open) count_open_connections(-1);
+  if (c.close_deadline != 0) timers_.cancel(c.close_deadline);
+  ::close(c.fd);  // also takes it out of epoll
+  c.fd = -1;
+  c.state = ConnectionState::dead;
+  c.output.clear();
+  ConnectionId id = c.id;
+  auto it = connections_.find(id);
+  graveyard_.push_back(std::move(it.value()));  // `c` stays valid until the turn ends
+  connections_.erase(it);
+  if (tell_handler) handler_.on_close(*this, id, why);
+}
+
+void Worker::mark_dirty(Connection& c) {
+  // A blocked socket is written again when its EPOLLOUT edge arrives.
+  if (c.in_dirty_list || c.write_blocked) return;
+  c.in_dirty_list = true;
+  dirty_.push_back(&c);
+}
+
+void Worker::queue_read_backlog(Connection& c) {
+  if (c.in_read_backlog) return;
+  c.in_read_backlog = true;
+  read_backlog_.push_back(c.id);
+}
+
+}  // namespace stellwerk::net
