@@ -14,8 +14,8 @@ using mqtt::ReasonCode;
 using mqtt::Version;
 
 
-Broker::Broker(BrokerConfig config, Outbox& outbox, TimePoint now)
-    : config_(std::move(config)), outbox_(outbox), started_at_(now), next_sys_at_(now) {}
+Broker::Broker(BrokerConfig config, Outbox& outbox, TimePoint now, AccessControl* access)
+    : config_(std::move(config)), outbox_(outbox), access_(access), started_at_(now), next_sys_at_(now) {}
 
 Broker::~Broker() = default;
 
@@ -43,7 +43,13 @@ void Broker::on_data(ConnectionId id, std::span<const uint8_t> bytes, TimePoint 
   if (!client) return;  // closed earlier in this turn; the rest of its bytes are moot
   stats_.bytes_received += bytes.size();
   client->protocol.feed(bytes);
-  while (client->protocol.phase() != protocol::Phase::closed) {
+  process_input(*client, now);
+}
+
+void Broker::process_input(Client& first, TimePoint now) {
+  const ConnectionId id = first.id;
+  Client* client = &first;
+  while (client->protocol.phase() != protocol::Phase::closed && !client->pending_connect) {
     auto next = client->protocol.next_packet(now);
     if (!next) {
       const protocol::ProtocolError& failure = next.error();
@@ -91,8 +97,7 @@ void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now)
 
 // ---------------------------------------------------------------- CONNECT
 
-std::optional<ReasonCode> Broker::check_connect(const Client& client, const mqtt::Connect& connect) const {
-  (void)client;
+std::optional<ReasonCode> Broker::check_connect(const mqtt::Connect& connect) const {
   const bool v5 = connect.version == Version::v5;
   if (v5 && connect.properties.authentication_method) return ReasonCode::bad_authentication_method;
   if (connect.client_id.empty()) {
@@ -132,25 +137,61 @@ std::string Broker::assign_client_id() {
 }
 
 void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint now) {
-  if (auto refusal = check_connect(client, connect)) {
+  if (auto refusal = check_connect(connect)) {
     refuse_connect(client, connect.version, *refusal,
                    fmt::format("client id '{}' refused", connect.client_id));
     return;
   }
-  const bool id_assigned = connect.client_id.empty();
-  if (id_assigned) connect.client_id = assign_client_id();
+  if (connect.client_id.empty()) {
+    connect.client_id = assign_client_id();
+    client.id_assigned = true;
+  }
   client.client_id = connect.client_id;
+  std::optional<bool> verdict = true;
+  if (access_) {
+    verdict = access_->authenticate(client.id, ClientIdentity{connect.client_id, connect.username},
+                                    connect.password);
+  }
+  if (!verdict) {
+    client.pending_connect = std::move(connect);  // answered by complete_authentication()
+    return;
+  }
+  if (!*verdict) {
+    refuse_connect(client, connect.version, ReasonCode::bad_user_name_or_password,
+                   fmt::format("client id '{}' failed authentication", connect.client_id));
+    return;
+  }
+  finish_connect(client, std::move(connect), now);
+}
+
+void Broker::complete_authentication(ConnectionId id, bool accepted, TimePoint now) {
+  Client* client = find_client(id);
+  if (!client || !client->pending_connect) return;  // gone while the check ran
+  mqtt::Connect connect = std::move(*client->pending_connect);
+  client->pending_connect.reset();
+  if (!accepted) {
+    refuse_connect(*client, connect.version, ReasonCode::bad_user_name_or_password,
+                   fmt::format("client id '{}' failed authentication", connect.client_id));
+    return;
+  }
+  finish_connect(*client, std::move(connect), now);
+  if (Client* still = find_client(id)) process_input(*still, now);
+}
+
+void Broker::finish_connect(Client& client, mqtt::Connect&& connect, TimePoint now) {
   const uint16_t keep_alive = effective_keep_alive(connect);
   client.protocol.accept_connect(connect, keep_alive);
 
   bool present = false;
   session::Session& session = attach_session(client, connect, present, now);
-  send_connack(client, connect, present, keep_alive, id_assigned);
+  session.set_username(connect.username);
+  send_connack(client, connect, present, keep_alive, client.id_assigned);
   ++stats_.connections_total;
   stats_.clients_maximum = std::max<uint64_t>(stats_.clients_maximum, online_.size());
   if (config_.connection_messages) {
-    log::notice("New client connected from {} as {} (v{}, c{}, k{}).", client.peer, client.client_id,
-                static_cast<int>(connect.version), connect.clean_start ? 1 : 0, keep_alive);
+    log::notice("New client connected from {} as {} (v{}, c{}, k{}{}).", client.peer, client.client_id,
+                static_cast<int>(connect.version), connect.clean_start ? 1 : 0, keep_alive,
+                connect.username ? ", u'" + *connect.username + "'" : std::string());
   }
   if (present) resend_inflight(client, session, now);
   pump(session, now);

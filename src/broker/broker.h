@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "broker/access.h"
 #include "broker/stats.h"
 #include "protocol/connection.h"
 #include "session/session.h"
@@ -56,7 +57,8 @@ struct BrokerConfig {
 
 class Broker {
  public:
-  Broker(BrokerConfig config, Outbox& outbox, TimePoint now);
+  // `access` may be null (everything allowed); it must outlive the broker.
+  Broker(BrokerConfig config, Outbox& outbox, TimePoint now, AccessControl* access = nullptr);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -68,6 +70,9 @@ class Broker {
   void on_close(ConnectionId id, std::string_view why, TimePoint now);
   // Deadlines: keep-alive, CONNECT timeout, delayed wills, session expiry, $SYS.
   void tick(TimePoint now);
+  // The verdict for an authentication that AccessControl left pending.
+  // Packets the client sent after CONNECT wait in its buffer until then.
+  void complete_authentication(ConnectionId id, bool accepted, TimePoint now);
   // Graceful stop: v5 clients get DISCONNECT 0x8B, every connection is closed.
   void shutdown(TimePoint now);
 
@@ -86,8 +91,12 @@ class Broker {
 
   // connection lifecycle (broker.cpp)
   void handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now);
+  void process_input(Client& client, TimePoint now);
   void handle_connect(Client& client, mqtt::Connect&& connect, TimePoint now);
-  std::optional<mqtt::ReasonCode> check_connect(const Client& client, const mqtt::Connect& connect) const;
+  void finish_connect(Client& client, mqtt::Connect&& connect, TimePoint now);
+  bool may_read(const session::Session& session, std::string_view topic) const;
+  ClientIdentity identity_of(const Client& client) const;
+  std::optional<mqtt::ReasonCode> check_connect(const mqtt::Connect& connect) const;
   uint16_t effective_keep_alive(const mqtt::Connect& connect) const;
   session::Session& attach_session(Client& client, const mqtt::Connect& connect, bool& present,
                                    TimePoint now);
@@ -140,6 +149,7 @@ class Broker {
 
   BrokerConfig config_;
   Outbox& outbox_;
+  AccessControl* access_;
   TimePoint started_at_;
   TimePoint next_sys_at_;
   std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;

@@ -1,6 +1,7 @@
 // The broker's record of one network connection. Internal to the broker.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "broker/broker.h"
@@ -15,6 +16,9 @@ struct Broker::Client {
   protocol::Connection protocol;
   session::Session* session = nullptr;  // set once CONNECT is accepted
   std::string client_id;                // for log lines
+  bool id_assigned = false;             // the broker chose client_id (v5 Assigned Client Identifier)
+  // A CONNECT waiting for AccessControl's verdict; input is not read meanwhile.
+  std::optional<mqtt::Connect> pending_connect;
 };
 
 }  // namespace stellwerk::broker

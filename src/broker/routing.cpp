@@ -69,16 +69,18 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
                     now);
     return;
   }
-  size_t matched = 0;
-  // Clients may not write into the broker's own $SYS tree; the message is
-  // acknowledged and dropped, as mosquitto does.
-  if (publish.topic.starts_with("$SYS")) {
-    log::debug("Client {} published to {}: dropped.", client.client_id, publish.topic);
-    matched = 1;
-  } else {
-    matched = route(make_message(client, std::move(publish), now), now);
+  ReasonCode reason = ReasonCode::success;
+  // Clients may not write into the broker's own $SYS tree, nor where the ACL
+  // denies: the message is acknowledged (v5: with 0x87) and dropped, as
+  // mosquitto does.
+  const bool allowed = !publish.topic.starts_with("$SYS") &&
+                       (!access_ || access_->can_publish(identity_of(client), publish.topic));
+  if (!allowed) {
+    log::debug("Client {} may not publish to {}: dropped.", client.client_id, publish.topic);
+    reason = ReasonCode::not_authorized;
+  } else if (route(make_message(client, std::move(publish), now), now) == 0) {
+    reason = ReasonCode::no_matching_subscribers;
   }
-  const ReasonCode reason = matched ? ReasonCode::success : ReasonCode::no_matching_subscribers;
   if (qos == QoS::at_least_once) send(client, mqtt::Ack{mqtt::PacketType::puback, packet_id, reason});
   if (qos == QoS::exactly_once) send(client, mqtt::Ack{mqtt::PacketType::pubrec, packet_id, reason});
 }
@@ -132,12 +134,25 @@ size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
     i = j;
     auto it = sessions_by_id_.find(merged.session);
     if (it == sessions_by_id_.end()) continue;
+    if (!may_read(*it->second, message->topic)) continue;
     session::Delivery delivery{message, min_qos(message->qos, merged.qos),
                                merged.retain_as_published && message->retain, std::move(merged.identifiers)};
     deliver(*it->second, std::move(delivery), now);
     ++delivered;
   }
   return delivered;
+}
+
+// ---------------------------------------------------------------- access
+
+ClientIdentity Broker::identity_of(const Client& client) const {
+  return ClientIdentity{client.client_id, client.session ? client.session->username() : std::nullopt};
+}
+
+bool Broker::may_read(const session::Session& session, std::string_view topic) const {
+  // Checked on every delivery, so a changed ACL or a resumed session never
+  // receives what it may no longer read.
+  return !access_ || access_->can_read(ClientIdentity{session.client_id(), session.username()}, topic);
 }
 
 // ---------------------------------------------------------------- outbound
@@ -284,6 +299,10 @@ Broker::SubscribeOutcome Broker::subscribe_one(Client& client, const mqtt::Topic
   const auto shared = mqtt::parse_shared_filter(request.filter);
   if (shared && shared->group.empty()) return {invalid, false};
   if (shared && request.options.no_local && v5) return {ReasonCode::protocol_error, false};
+  const std::string_view plain_filter = shared ? shared->filter : std::string_view(request.filter);
+  if (access_ && !access_->can_subscribe(identity_of(client), plain_filter)) {
+    return {v5 ? ReasonCode::not_authorized : ReasonCode::unspecified_error, false};
+  }
   session::Session& session = *client.session;
   const bool is_new = session.add_subscription(request.filter, session::Subscription{request.options, identifier});
   (void)subscriptions_.subscribe(request.filter, session.id(), SubscriptionValue{request.options, identifier});
@@ -300,7 +319,7 @@ void Broker::send_retained(session::Session& session, const mqtt::TopicRequest& 
   if (mqtt::parse_shared_filter(request.filter)) return;
   std::vector<session::MessagePtr> matching;
   retained_.match(request.filter, [&](std::string_view, const session::MessagePtr& message) {
-    if (!message->expired(now)) matching.push_back(message);
+    if (!message->expired(now) && may_read(session, message->topic)) matching.push_back(message);
   });
   for (session::MessagePtr& message : matching) {
     session::Delivery delivery{message, min_qos(message->qos, request.options.max_qos), true, {}};

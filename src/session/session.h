@@ -69,6 +69,10 @@ class Session {
 
   SessionId id() const { return id_; }
   const std::string& client_id() const { return client_id_; }
+  // The user name of the connection attached last, for access checks on
+  // messages delivered while it is away.
+  const std::optional<std::string>& username() const { return username_; }
+  void set_username(std::optional<std::string> username) { username_ = std::move(username); }
 
   // --- subscriptions (the broker mirrors them into its topic tree)
   // Returns true when the filter is new for this session.
@@ -118,6 +122,7 @@ class Session {
 
   SessionId id_;
   std::string client_id_;
+  std::optional<std::string> username_;
   std::map<std::string, Subscription> subscriptions_;
   std::deque<Delivery> queue_;
   size_t queued_bytes_ = 0;

@@ -24,7 +24,8 @@ class RecordingOutbox final : public Outbox {
 
 class BrokerHarness {
  public:
-  explicit BrokerHarness(BrokerConfig config = {}) : broker(std::move(config), outbox, clock.now()) {}
+  explicit BrokerHarness(BrokerConfig config = {}, AccessControl* access = nullptr)
+      : broker(std::move(config), outbox, clock.now(), access) {}
 
   // Opens connection `id` and sends CONNECT; returns the packets the broker answered with.
   std::vector<mqtt::Packet> connect(ConnectionId id, mqtt::Connect connect) {
