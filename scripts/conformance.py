@@ -19,6 +19,7 @@ Usage: conformance.py            rewrite docs/conformance.md
                                  77 if the spec files cannot be found
 """
 
+import subprocess
 import argparse
 import difflib
 import os
@@ -58,9 +59,23 @@ def read_statements(path):
     return statements
 
 
+def tracked_files():
+    """Files git tracks, so a tree with work in progress gives the same table
+    as a clean clone; None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-files", "-z"], capture_output=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {REPO_ROOT / name for name in out.decode("utf-8").split("\0") if name}
+
+
 def scanned_files():
+    tracked = tracked_files()
     for top in SCANNED_DIRS:
         for path in sorted((REPO_ROOT / top).rglob("*")):
+            if tracked is not None and path not in tracked:
+                continue
             if path.is_file() and not SKIPPED_DIRS.intersection(path.parts):
                 yield path
 
