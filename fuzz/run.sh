@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds fuzz_decoder with clang-14, libFuzzer, ASan and UBSan in build-fuzz,
-# writes the seed corpus and fuzzes for SECONDS (default 30). Exits non-zero
-# when the fuzzer finds a crash; the input is saved under build-fuzz/fuzz/.
+# Builds fuzz_decoder and fuzz_store_recovery with clang-14, libFuzzer, ASan
+# and UBSan in build-fuzz, writes the decoder's seed corpus and fuzzes each
+# for SECONDS (default 30). Exits non-zero when a fuzzer finds a crash; the
+# input is saved under build-fuzz/fuzz/.
 #
 # Usage: fuzz/run.sh [SECONDS]
 set -euo pipefail
@@ -15,7 +16,7 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTELLWERK_FUZZ=ON -DSTELLWERK_SANITIZE=ON -DSTELLWERK_TESTS=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
-ninja -C "$build" -j2 fuzz_decoder make_seed_corpus
+ninja -C "$build" -j2 fuzz_decoder fuzz_store_recovery make_seed_corpus
 
 seeds="$build/fuzz/seeds/decoder"
 corpus="$build/fuzz/corpus/decoder"
@@ -30,3 +31,12 @@ mkdir -p "$corpus"
   -artifact_prefix="$build/fuzz/" \
   -print_final_stats=1 \
   "$corpus" "$seeds"
+
+store_corpus="$build/fuzz/corpus/store"
+mkdir -p "$store_corpus"
+"$build/fuzz/fuzz_store_recovery" \
+  -max_len=4096 \
+  -max_total_time="$seconds" \
+  -artifact_prefix="$build/fuzz/" \
+  -print_final_stats=1 \
+  "$store_corpus"

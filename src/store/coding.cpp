@@ -1,0 +1,114 @@
+// Byte order is fixed (little-endian) whatever the host, so a store directory
+// can move between machines.
+#include "store/coding.h"
+
+namespace stellwerk::store::coding {
+namespace {
+
+template <typename T>
+void put_fixed(std::string& out, T value) {
+  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
+}
+
+template <typename T>
+T load_fixed(const char* p) {
+  T value = 0;
+  for (size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | static_cast<uint8_t>(p[i]));
+  return value;
+}
+
+}  // namespace
+
+void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
+void put_u16(std::string& out, uint16_t value) { put_fixed(out, value); }
+void put_u32(std::string& out, uint32_t value) { put_fixed(out, value); }
+void put_u64(std::string& out, uint64_t value) { put_fixed(out, value); }
+
+void put_varint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void put_bytes(std::string& out, std::string_view bytes) {
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+
+void patch_u32(std::string& out, size_t offset, uint32_t value) {
+  for (size_t i = 0; i < 4; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+}
+
+void patch_u64(std::string& out, size_t offset, uint64_t value) {
+  for (size_t i = 0; i < 8; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+}
+
+uint32_t load_u32(const char* p) { return load_fixed<uint32_t>(p); }
+uint64_t load_u64(const char* p) { return load_fixed<uint64_t>(p); }
+
+std::string_view Reader::take(size_t size) {
+  if (!ok_ || size > rest_.size()) {
+    ok_ = false;
+    return {};
+  }
+  std::string_view taken = rest_.substr(0, size);
+  rest_.remove_prefix(size);
+  return taken;
+}
+
+uint8_t Reader::u8() {
+  const std::string_view b = take(1);
+  return b.empty() ? 0 : static_cast<uint8_t>(b[0]);
+}
+
+uint16_t Reader::u16() {
+  const std::string_view b = take(2);
+  return b.empty() ? 0 : load_fixed<uint16_t>(b.data());
+}
+
+uint32_t Reader::u32() {
+  const std::string_view b = take(4);
+  return b.empty() ? 0 : load_u32(b.data());
+}
+
+uint64_t Reader::u64() {
+  const std::string_view b = take(8);
+  return b.empty() ? 0 : load_u64(b.data());
+}
+
+uint64_t Reader::varint() {
+  uint64_t value = 0;
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    const uint8_t byte = u8();
+    if (!ok_) return 0;
+    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if (!(byte & 0x80)) return value;
+  }
+  ok_ = false;  // more than ten bytes: not a varint we wrote
+  return 0;
+}
+
+uint32_t Reader::varint32() {
+  const uint64_t value = varint();
+  if (value > UINT32_MAX) ok_ = false;
+  return ok_ ? static_cast<uint32_t>(value) : 0;
+}
+
+std::string_view Reader::bytes() {
+  const uint64_t size = varint();
+  if (!ok_ || size > rest_.size()) {
+    ok_ = false;
+    return {};
+  }
+  return take(static_cast<size_t>(size));
+}
+
+bool Reader::boolean() {
+  const uint8_t value = u8();
+  if (value > 1) ok_ = false;
+  return value == 1;
+}
+
+}  // namespace stellwerk::store::coding

@@ -1,0 +1,104 @@
+// Frame and file-header encoding. seal() runs on the store thread over
+// frames the broker thread encoded, so that the broker thread never computes
+// a CRC and sequence numbers are assigned in write order.
+#include "store/frame.h"
+
+#include <fmt/format.h>
+
+#include "store/crc32c.h"
+
+namespace stellwerk::store::frame {
+namespace {
+
+constexpr size_t kLengthOffset = 4;
+constexpr size_t kTypeOffset = 8;
+constexpr size_t kSequenceOffset = 9;
+
+uint32_t frame_crc(const char* frame, size_t payload_size) {
+  return crc32c::extend(0, frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
+}
+
+}  // namespace
+
+void append_unsealed(std::string& out, const Record& record, bool batch_end) {
+  const size_t start = out.size();
+  out.append(kHeaderSize, '\0');
+  encode_payload(record, out);
+  const size_t payload_size = out.size() - start - kHeaderSize;
+  coding::patch_u32(out, start + kLengthOffset, static_cast<uint32_t>(payload_size));
+  const auto type = static_cast<uint8_t>(type_of(record));
+  out[start + kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
+}
+
+size_t seal(std::string& bytes, Sequence first) {
+  size_t frames = 0;
+  for (size_t offset = 0; offset + kHeaderSize <= bytes.size(); ++frames) {
+    const uint32_t payload_size = coding::load_u32(bytes.data() + offset + kLengthOffset);
+    coding::patch_u64(bytes, offset + kSequenceOffset, first + frames);
+    coding::patch_u32(bytes, offset, frame_crc(bytes.data() + offset, payload_size));
+    offset += kHeaderSize + payload_size;
+  }
+  return frames;
+}
+
+void mark_batch_end(std::string& bytes, size_t offset) {
+  bytes[offset + kTypeOffset] = static_cast<char>(bytes[offset + kTypeOffset] | kBatchEndBit);
+}
+
+void append(std::string& out, const Record& record, bool batch_end, Sequence sequence) {
+  std::string frame;
+  append_unsealed(frame, record, batch_end);
+  seal(frame, sequence);
+  out += frame;
+}
+
+ReadStatus Reader::next(Frame& frame) {
+  const size_t left = input_.size() - offset_;
+  if (left == 0) return ReadStatus::end;
+  if (left < kHeaderSize) return ReadStatus::truncated;
+  const char* p = input_.data() + offset_;
+  const uint32_t payload_size = coding::load_u32(p + kLengthOffset);
+  if (payload_size > kMaxPayload) return ReadStatus::corrupt;
+  if (payload_size > left - kHeaderSize) return ReadStatus::truncated;
+  if (coding::load_u32(p) != frame_crc(p, payload_size)) return ReadStatus::corrupt;
+  const auto type_byte = static_cast<uint8_t>(p[kTypeOffset]);
+  const uint8_t type = type_byte & ~kBatchEndBit;
+  if (type < 1 || type > kLastRecordType) return ReadStatus::corrupt;
+  frame.type = static_cast<RecordType>(type);
+  frame.batch_end = (type_byte & kBatchEndBit) != 0;
+  frame.sequence = coding::load_u64(p + kSequenceOffset);
+  frame.payload = input_.substr(offset_ + kHeaderSize, payload_size);
+  offset_ += kHeaderSize + payload_size;
+  return ReadStatus::ok;
+}
+
+std::string file_header(std::string_view magic, Sequence sequence) {
+  std::string header(magic);
+  coding::put_u64(header, sequence);
+  coding::put_u32(header, crc32c::value(header));
+  return header;
+}
+
+std::optional<Sequence> parse_file_header(std::string_view input, std::string_view magic) {
+  if (input.size() < kFileHeaderSize || input.substr(0, magic.size()) != magic) return std::nullopt;
+  const uint32_t stored = coding::load_u32(input.data() + 16);
+  if (stored != crc32c::value(input.substr(0, 16))) return std::nullopt;
+  return coding::load_u64(input.data() + 8);
+}
+
+std::string segment_name(Sequence first) { return fmt::format("wal-{:020}.log", first); }
+
+std::optional<Sequence> parse_segment_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "wal-";
+  constexpr std::string_view kSuffix = ".log";
+  if (name.size() != kPrefix.size() + 20 + kSuffix.size()) return std::nullopt;
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return std::nullopt;
+  Sequence value = 0;
+  for (char c : name.substr(kPrefix.size(), 20)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<Sequence>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace stellwerk::store::frame

@@ -1,0 +1,78 @@
+// Framing shared by log segments and snapshots: a file header, then frames.
+//
+//   frame  = crc32c:u32 | length:u32 | type:u8 | sequence:u64 | payload[length]
+//
+// The CRC covers everything after itself. The type byte's high bit marks the
+// last frame of a batch: recovery applies a batch only when its last frame
+// arrived, so a batch is all-or-nothing. Integers are little-endian. The
+// full byte layout, with the file headers, is in docs/formats/store.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/record.h"
+
+namespace stellwerk::store::frame {
+
+inline constexpr size_t kHeaderSize = 17;            // crc + length + type + sequence
+inline constexpr uint32_t kMaxPayload = 512u << 20;  // larger than any MQTT packet
+inline constexpr uint8_t kBatchEndBit = 0x80;
+
+// Appends a frame for `record` with sequence and CRC left zero (seal() sets them).
+void append_unsealed(std::string& out, const Record& record, bool batch_end);
+// Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
+// frames that make up `bytes`. Returns the number of frames.
+size_t seal(std::string& bytes, Sequence first);
+// Sets the batch-end bit of the frame that starts at `offset`.
+void mark_batch_end(std::string& bytes, size_t offset);
+// Appends a complete frame.
+void append(std::string& out, const Record& record, bool batch_end, Sequence sequence);
+
+struct Frame {
+  RecordType type = RecordType::message_put;
+  bool batch_end = false;
+  Sequence sequence = 0;
+  std::string_view payload;
+};
+
+enum class ReadStatus {
+  ok,         // `frame` is valid
+  end,        // no bytes left
+  truncated,  // the next frame runs past the end of the input (a torn write)
+  corrupt,    // CRC mismatch or an impossible length or type
+};
+
+// Walks the frames of a buffer without copying.
+class Reader {
+ public:
+  explicit Reader(std::string_view input) : input_(input) {}
+  ReadStatus next(Frame& frame);
+  // Offset of the next unread frame, or of the damaged one after an error.
+  size_t offset() const { return offset_; }
+  size_t size() const { return input_.size(); }
+
+ private:
+  std::string_view input_;
+  size_t offset_ = 0;
+};
+
+// --- file headers: magic:8 | sequence:u64 | crc32c(previous 16 bytes):u32
+inline constexpr size_t kFileHeaderSize = 20;
+inline constexpr std::string_view kSegmentMagic{"STWWAL01", 8};
+inline constexpr std::string_view kSnapshotMagic{"STWSNP01", 8};
+
+std::string file_header(std::string_view magic, Sequence sequence);
+// The header's sequence, or nullopt when the magic or CRC is wrong or the
+// input is too short.
+std::optional<Sequence> parse_file_header(std::string_view input, std::string_view magic);
+
+// --- file names in the store directory
+std::string segment_name(Sequence first);  // "wal-00000000000000000001.log"
+std::optional<Sequence> parse_segment_name(std::string_view name);
+inline constexpr std::string_view kSnapshotName = "state.snap";
+inline constexpr std::string_view kSnapshotTempName = "state.snap.tmp";
+
+}  // namespace stellwerk::store::frame

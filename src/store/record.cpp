@@ -1,0 +1,272 @@
+// Payload encoding of each record type: one encode() and one decode()
+// overload per record struct, fields in declaration order. Decoders check
+// enum ranges and that the payload is consumed exactly.
+#include "store/record.h"
+
+#include <array>
+#include <utility>
+
+namespace stellwerk::store {
+namespace {
+
+using namespace coding;
+using namespace record;
+
+template <typename Enum>
+bool read_enum(Reader& reader, Enum& out, uint8_t max) {
+  const uint8_t value = reader.u8();
+  out = static_cast<Enum>(value);
+  return value <= max;
+}
+
+void put_enum(std::string& out, auto value) { put_u8(out, static_cast<uint8_t>(value)); }
+
+void encode_will(const mqtt::Will& will, std::string& out) {
+  put_bytes(out, will.topic);
+  put_bytes(out, will.payload);
+  put_enum(out, will.qos);
+  put_u8(out, will.retain);
+  encode_properties(will.properties, out);
+}
+
+bool decode_will(Reader& reader, mqtt::Will& will) {
+  will.topic = reader.string();
+  will.payload = reader.string();
+  const bool qos_ok = read_enum(reader, will.qos, 2);
+  will.retain = reader.boolean();
+  return qos_ok && decode_properties(reader, will.properties);
+}
+
+void encode_delivery(const DeliveryRef& delivery, std::string& out) {
+  put_varint(out, delivery.message);
+  put_enum(out, delivery.qos);
+  put_u8(out, delivery.retain);
+  put_varint(out, delivery.subscription_ids.size());
+  for (uint32_t id : delivery.subscription_ids) put_varint(out, id);
+}
+
+bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
+  delivery.message = reader.varint();
+  const bool qos_ok = read_enum(reader, delivery.qos, 2);
+  delivery.retain = reader.boolean();
+  const uint64_t count = reader.varint();
+  // Each id takes at least one byte: a larger count is damage, not a reason to allocate.
+  if (count > reader.remaining()) return false;
+  for (uint64_t i = 0; i < count; ++i) delivery.subscription_ids.push_back(reader.varint32());
+  return qos_ok;
+}
+
+void encode(const MessagePut& r, std::string& out) {
+  put_varint(out, r.id);
+  put_bytes(out, r.body.topic);
+  put_bytes(out, r.body.payload);
+  put_enum(out, r.body.qos);
+  put_u8(out, r.body.retain);
+  put_u64(out, static_cast<uint64_t>(r.body.expires_at));
+  encode_properties(r.body.properties, out);
+}
+bool decode(Reader& reader, MessagePut& r) {
+  r.id = reader.varint();
+  r.body.topic = reader.string();
+  r.body.payload = reader.string();
+  const bool qos_ok = read_enum(reader, r.body.qos, 2);
+  r.body.retain = reader.boolean();
+  r.body.expires_at = static_cast<WallMs>(reader.u64());
+  return qos_ok && decode_properties(reader, r.body.properties);
+}
+
+void encode(const RetainedSet& r, std::string& out) { put_varint(out, r.id); }
+bool decode(Reader& reader, RetainedSet& r) {
+  r.id = reader.varint();
+  return true;
+}
+
+void encode(const RetainedClear& r, std::string& out) { put_bytes(out, r.topic); }
+bool decode(Reader& reader, RetainedClear& r) {
+  r.topic = reader.string();
+  return true;
+}
+
+void encode(const SessionPut& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_u32(out, r.info.expiry_interval);
+  put_u64(out, static_cast<uint64_t>(r.info.expires_at));
+  put_u64(out, static_cast<uint64_t>(r.info.will_due_at));
+  put_u8(out, r.info.will.has_value());
+  if (r.info.will) encode_will(*r.info.will, out);
+}
+bool decode(Reader& reader, SessionPut& r) {
+  r.client_id = reader.string();
+  r.info.expiry_interval = reader.u32();
+  r.info.expires_at = static_cast<WallMs>(reader.u64());
+  r.info.will_due_at = static_cast<WallMs>(reader.u64());
+  if (!reader.boolean()) return true;
+  return decode_will(reader, r.info.will.emplace());
+}
+
+void encode(const SessionDelete& r, std::string& out) { put_bytes(out, r.client_id); }
+bool decode(Reader& reader, SessionDelete& r) {
+  r.client_id = reader.string();
+  return true;
+}
+
+void encode(const SubscriptionPut& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_bytes(out, r.filter);
+  put_enum(out, r.options.max_qos);
+  put_u8(out, r.options.no_local);
+  put_u8(out, r.options.retain_as_published);
+  put_enum(out, r.options.retain_handling);
+  put_varint(out, r.identifier);
+}
+bool decode(Reader& reader, SubscriptionPut& r) {
+  r.client_id = reader.string();
+  r.filter = reader.string();
+  const bool qos_ok = read_enum(reader, r.options.max_qos, 2);
+  r.options.no_local = reader.boolean();
+  r.options.retain_as_published = reader.boolean();
+  const bool handling_ok = read_enum(reader, r.options.retain_handling, 2);
+  r.identifier = reader.varint32();
+  return qos_ok && handling_ok;
+}
+
+void encode(const SubscriptionDelete& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_bytes(out, r.filter);
+}
+bool decode(Reader& reader, SubscriptionDelete& r) {
+  r.client_id = reader.string();
+  r.filter = reader.string();
+  return true;
+}
+
+void encode(const QueuePush& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  encode_delivery(r.delivery, out);
+}
+bool decode(Reader& reader, QueuePush& r) {
+  r.client_id = reader.string();
+  return decode_delivery(reader, r.delivery);
+}
+
+void encode(const QueueDrop& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_varint(out, r.message);
+}
+bool decode(Reader& reader, QueueDrop& r) {
+  r.client_id = reader.string();
+  r.message = reader.varint();
+  return true;
+}
+
+void encode(const QueueToInflight& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_varint(out, r.message);
+  put_u16(out, r.packet_id);
+  put_enum(out, r.state);
+}
+bool decode(Reader& reader, QueueToInflight& r) {
+  r.client_id = reader.string();
+  r.message = reader.varint();
+  r.packet_id = reader.u16();
+  return read_enum(reader, r.state, 2);
+}
+
+void encode(const InflightPut& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_u16(out, r.packet_id);
+  put_enum(out, r.state);
+  encode_delivery(r.delivery, out);
+}
+bool decode(Reader& reader, InflightPut& r) {
+  r.client_id = reader.string();
+  r.packet_id = reader.u16();
+  const bool state_ok = read_enum(reader, r.state, 2);
+  return decode_delivery(reader, r.delivery) && state_ok;
+}
+
+void encode(const InflightState& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_u16(out, r.packet_id);
+  put_enum(out, r.state);
+}
+bool decode(Reader& reader, InflightState& r) {
+  r.client_id = reader.string();
+  r.packet_id = reader.u16();
+  return read_enum(reader, r.state, 2);
+}
+
+// The three records made of a client id and a packet id share one layout.
+template <typename R>
+void encode_packet_id(const R& r, std::string& out) {
+  put_bytes(out, r.client_id);
+  put_u16(out, r.packet_id);
+}
+template <typename R>
+bool decode_packet_id(Reader& reader, R& r) {
+  r.client_id = reader.string();
+  r.packet_id = reader.u16();
+  return true;
+}
+void encode(const InflightDelete& r, std::string& out) { encode_packet_id(r, out); }
+bool decode(Reader& reader, InflightDelete& r) { return decode_packet_id(reader, r); }
+void encode(const InboundQos2Add& r, std::string& out) { encode_packet_id(r, out); }
+bool decode(Reader& reader, InboundQos2Add& r) { return decode_packet_id(reader, r); }
+void encode(const InboundQos2Remove& r, std::string& out) { encode_packet_id(r, out); }
+bool decode(Reader& reader, InboundQos2Remove& r) { return decode_packet_id(reader, r); }
+
+void encode(const MessagesClear& r, std::string& out) { put_bytes(out, r.client_id); }
+bool decode(Reader& reader, MessagesClear& r) {
+  r.client_id = reader.string();
+  return true;
+}
+
+void encode(const SnapshotEnd& r, std::string& out) { put_u64(out, r.records); }
+bool decode(Reader& reader, SnapshotEnd& r) {
+  r.records = reader.u64();
+  return true;
+}
+
+template <size_t I>
+std::optional<Record> decode_alternative(std::string_view payload) {
+  std::variant_alternative_t<I, Record> value;
+  Reader reader(payload);
+  const bool valid = decode(reader, value);
+  if (!valid || !reader.finished()) return std::nullopt;
+  return Record(std::in_place_index<I>, std::move(value));
+}
+
+template <size_t... I>
+constexpr auto make_decoders(std::index_sequence<I...>) {
+  return std::array{&decode_alternative<I>...};
+}
+
+constexpr auto kDecoders = make_decoders(std::make_index_sequence<std::variant_size_v<Record>>());
+static_assert(kDecoders.size() == kLastRecordType);
+
+constexpr std::array<std::string_view, kLastRecordType> kNames{
+    "message_put",      "retained_set",        "retained_clear",  "session_put",      "session_delete",
+    "subscription_put", "subscription_delete", "queue_push",      "queue_drop",       "queue_to_inflight",
+    "inflight_put",     "inflight_state",      "inflight_delete", "inbound_qos2_add", "inbound_qos2_remove",
+    "messages_clear",   "snapshot_end"};
+
+}  // namespace
+
+std::string_view to_string(RecordType type) {
+  const auto index = static_cast<size_t>(type);
+  return index >= 1 && index <= kLastRecordType ? kNames[index - 1] : "unknown";
+}
+
+RecordType type_of(const Record& record) { return static_cast<RecordType>(record.index() + 1); }
+
+void encode_payload(const Record& record, std::string& out) {
+  std::visit([&](const auto& r) { encode(r, out); }, record);
+}
+
+std::optional<Record> decode_payload(RecordType type, std::string_view payload) {
+  const auto index = static_cast<size_t>(type);
+  if (index < 1 || index > kLastRecordType) return std::nullopt;
+  return kDecoders[index - 1](payload);
+}
+
+}  // namespace stellwerk::store

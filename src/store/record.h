@@ -1,0 +1,182 @@
+// The records of the write-ahead log and of snapshots, as values, and their
+// payload encoding. Framing (length, type, sequence, CRC) is in frame.h; the
+// byte layout of every payload is documented in docs/formats/store.md.
+//
+// Records are changes to the store's state (state.h), named after what the
+// broker did: a snapshot is the same records describing the state from
+// scratch, so one decoder and one apply() serve the log, snapshots and the
+// store's own in-memory mirror.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "store/coding.h"
+#include "store/types.h"
+
+namespace stellwerk::store {
+
+enum class RecordType : uint8_t {
+  message_put = 1,
+  retained_set = 2,
+  retained_clear = 3,
+  session_put = 4,
+  session_delete = 5,
+  subscription_put = 6,
+  subscription_delete = 7,
+  queue_push = 8,
+  queue_drop = 9,
+  queue_to_inflight = 10,
+  inflight_put = 11,
+  inflight_state = 12,
+  inflight_delete = 13,
+  inbound_qos2_add = 14,
+  inbound_qos2_remove = 15,
+  messages_clear = 16,
+  snapshot_end = 17,
+};
+inline constexpr uint8_t kLastRecordType = 17;
+std::string_view to_string(RecordType type);
+
+// A delivery in a session's queue or in flight; the body is referenced.
+struct DeliveryRef {
+  MessageId message = 0;
+  mqtt::QoS qos = mqtt::QoS::at_most_once;
+  bool retain = false;
+  std::vector<uint32_t> subscription_ids;
+
+  bool operator==(const DeliveryRef&) const = default;
+};
+
+namespace record {
+
+// A message body; it lives while a retained entry, queue entry or in-flight
+// entry references it (checked at the end of each batch). Putting an id
+// whose body exists changes nothing.
+struct MessagePut {
+  MessageId id = 0;
+  MessageBody body;
+  bool operator==(const MessagePut&) const = default;
+};
+// The body's topic now retains that body.
+struct RetainedSet {
+  MessageId id = 0;
+  bool operator==(const RetainedSet&) const = default;
+};
+struct RetainedClear {
+  std::string topic;
+  bool operator==(const RetainedClear&) const = default;
+};
+// Creates the session or replaces its lifetime fields (subscriptions,
+// queue and in-flight entries stay).
+struct SessionPut {
+  std::string client_id;
+  SessionInfo info;
+  bool operator==(const SessionPut&) const = default;
+};
+// Ends the session with everything it holds.
+struct SessionDelete {
+  std::string client_id;
+  bool operator==(const SessionDelete&) const = default;
+};
+struct SubscriptionPut {
+  std::string client_id;
+  std::string filter;
+  mqtt::SubscriptionOptions options;
+  uint32_t identifier = 0;
+  bool operator==(const SubscriptionPut&) const = default;
+};
+struct SubscriptionDelete {
+  std::string client_id;
+  std::string filter;
+  bool operator==(const SubscriptionDelete&) const = default;
+};
+// Appends to the session's queue.
+struct QueuePush {
+  std::string client_id;
+  DeliveryRef delivery;
+  bool operator==(const QueuePush&) const = default;
+};
+// Removes the first queue entry for `message` and every entry before it: the
+// broker takes from the front only, so those before it are gone too (it
+// drops expired ones without saying). No entry for `message`: no change.
+struct QueueDrop {
+  std::string client_id;
+  MessageId message = 0;
+  bool operator==(const QueueDrop&) const = default;
+};
+// As QueueDrop, but the entry for `message` becomes in flight.
+struct QueueToInflight {
+  std::string client_id;
+  MessageId message = 0;
+  uint16_t packet_id = 0;
+  session::InflightState state = session::InflightState::awaiting_puback;
+  bool operator==(const QueueToInflight&) const = default;
+};
+// Adds an in-flight entry at the end, or replaces the one with this packet id.
+struct InflightPut {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  session::InflightState state = session::InflightState::awaiting_puback;
+  DeliveryRef delivery;
+  bool operator==(const InflightPut&) const = default;
+};
+struct InflightState {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  session::InflightState state = session::InflightState::awaiting_puback;
+  bool operator==(const InflightState&) const = default;
+};
+struct InflightDelete {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  bool operator==(const InflightDelete&) const = default;
+};
+struct InboundQos2Add {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  bool operator==(const InboundQos2Add&) const = default;
+};
+struct InboundQos2Remove {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  bool operator==(const InboundQos2Remove&) const = default;
+};
+// Empties the queue, the in-flight entries and the inbound QoS 2 ids (clean start).
+struct MessagesClear {
+  std::string client_id;
+  bool operator==(const MessagesClear&) const = default;
+};
+// Last record of a snapshot: how many records came before it.
+struct SnapshotEnd {
+  uint64_t records = 0;
+  bool operator==(const SnapshotEnd&) const = default;
+};
+
+}  // namespace record
+
+// Alternatives in RecordType order (index + 1 == type).
+using Record =
+    std::variant<record::MessagePut, record::RetainedSet, record::RetainedClear, record::SessionPut,
+                 record::SessionDelete, record::SubscriptionPut, record::SubscriptionDelete,
+                 record::QueuePush, record::QueueDrop, record::QueueToInflight, record::InflightPut,
+                 record::InflightState, record::InflightDelete, record::InboundQos2Add,
+                 record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd>;
+
+RecordType type_of(const Record& record);
+void encode_payload(const Record& record, std::string& out);
+// The record, or nullopt when the payload is malformed for its type (a
+// record that passed its CRC yet does not decode came from a broken writer
+// or a newer format; recovery treats it like damage).
+std::optional<Record> decode_payload(RecordType type, std::string_view payload);
+
+// mqtt::Properties as (property id, value) pairs ended by a 0 byte; shared
+// by message bodies and wills.
+void encode_properties(const mqtt::Properties& properties, std::string& out);
+bool decode_properties(coding::Reader& reader, mqtt::Properties& out);
+
+}  // namespace stellwerk::store

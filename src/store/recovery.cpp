@@ -1,0 +1,224 @@
+// The recovery walk. The "baseline" is the sequence the next segment must
+// continue from: the snapshot's, or, without a readable snapshot header, the
+// start of the first segment (so a lost snapshot still lets the log count).
+#include "store/recovery.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "store/frame.h"
+#include "store/snapshot.h"
+
+namespace stellwerk::store {
+namespace {
+
+enum class Outcome { clean, torn, corrupt, gap };
+
+struct SegmentResult {
+  Outcome outcome = Outcome::clean;
+  size_t valid_bytes = 0;   // the prefix that was applied or skipped as old
+  bool maybe_torn = false;  // the damage looks like an interrupted write
+};
+
+bool all_zero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+class Recoverer {
+ public:
+  Recoverer(Env& env, std::string dir, WallMs now) : env_(env), dir_(std::move(dir)), now_(now) {}
+
+  IoStatus run() {
+    auto names = env_.list(dir_);
+    if (!names) return fail(names.error());
+    remove_leftovers(*names);
+    load_snapshot(*names);
+    replay_segments(segments_in(*names));
+    result_.sequence = applied_;
+    return {};
+  }
+  Recovery take() { return std::move(result_); }
+
+ private:
+  void remove_leftovers(const std::vector<std::string>& names) {
+    if (std::find(names.begin(), names.end(), frame::kSnapshotTempName) == names.end()) return;
+    // An unfinished snapshot: the previous one (or the log) is still complete.
+    (void)env_.remove(join_path(dir_, frame::kSnapshotTempName));
+  }
+
+  void load_snapshot(const std::vector<std::string>& names) {
+    if (std::find(names.begin(), names.end(), frame::kSnapshotName) == names.end()) return;
+    result_.report.snapshot_found = true;
+    auto bytes = env_.read_all(join_path(dir_, frame::kSnapshotName));
+    SnapshotReadResult snapshot;
+    if (bytes) snapshot = read_snapshot(*bytes, result_.state);
+    result_.report.snapshot_records = snapshot.records;
+    if (snapshot.sequence) {
+      applied_ = *snapshot.sequence;
+      baseline_known_ = true;
+    }
+    if (snapshot.complete) return;
+    result_.report.snapshot_damaged = true;
+    log::error("store: snapshot {} is damaged (read {} records before offset {}); using what is valid",
+               join_path(dir_, frame::kSnapshotName), snapshot.records, snapshot.damage_offset);
+    set_aside(std::string(frame::kSnapshotName));
+  }
+
+  static std::vector<std::pair<Sequence, std::string>> segments_in(const std::vector<std::string>& names) {
+    std::vector<std::pair<Sequence, std::string>> segments;
+    for (const std::string& name : names) {
+      if (auto first = frame::parse_segment_name(name)) segments.emplace_back(*first, name);
+    }
+    std::sort(segments.begin(), segments.end());
+    return segments;
+  }
+
+  void replay_segments(const std::vector<std::pair<Sequence, std::string>>& segments) {
+    bool after_gap = false;
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const std::string& name = segments[i].second;
+      if (after_gap) {
+        set_aside(name);
+        continue;
+      }
+      const bool last = i + 1 == segments.size();
+      const Sequence next_first = last ? 0 : segments[i + 1].first;
+      after_gap = replay_file(name, last, next_first) == Outcome::gap;
+    }
+  }
+
+  Outcome replay_file(const std::string& name, bool last, Sequence next_first) {
+    auto bytes = env_.read_all(join_path(dir_, name));
+    if (!bytes) {
+      log::error("store: cannot read log segment: {}", bytes.error().message);
+      set_aside(name);
+      return Outcome::corrupt;
+    }
+    ++result_.report.segments_read;
+    SegmentResult segment = replay(*bytes);
+    // An interrupted write leaves damage at the end of the newest segment, or
+    // of an older one that a later segment already continues.
+    if (segment.maybe_torn && (last || next_first == applied_ + 1)) segment.outcome = Outcome::torn;
+    report(name, segment, bytes->size());
+    return segment.outcome;
+  }
+
+  void report(const std::string& name, const SegmentResult& segment, size_t size) {
+    const size_t dropped = size - segment.valid_bytes;
+    result_.report.dropped_bytes += dropped;
+    switch (segment.outcome) {
+      case Outcome::clean:
+        result_.old_segments.push_back(name);
+        return;
+      case Outcome::torn:
+        // Bytes that were never acknowledged, almost always; the file is kept
+        // aside all the same, since a flipped length field looks the same.
+        ++result_.report.torn_tails;
+        log::warning("store: dropped a torn tail of {} bytes from log segment {}", dropped, name);
+        set_aside(name);
+        return;
+      case Outcome::corrupt:
+        log::error("store: log segment {} is damaged at offset {}; {} bytes after it are not applied", name,
+                   segment.valid_bytes, dropped);
+        set_aside(name);
+        return;
+      case Outcome::gap:
+        log::error(
+            "store: log segment {} does not continue the log at sequence {}; it and later segments "
+            "are not applied",
+            name, applied_ + 1);
+        set_aside(name);
+        return;
+    }
+  }
+
+  SegmentResult replay(std::string_view bytes) {
+    auto first = frame::parse_file_header(bytes, frame::kSegmentMagic);
+    // Sequences start at 1: a segment claiming 0 was not written by a store.
+    if (!first || *first == 0) return damaged_header(bytes);
+    if (!baseline_known_) {
+      applied_ = *first - 1;
+      baseline_known_ = true;
+    }
+    if (*first > applied_ + 1) return SegmentResult{Outcome::gap, 0, false};
+    return replay_frames(bytes, *first);
+  }
+
+  static SegmentResult damaged_header(std::string_view bytes) {
+    // A segment whose creation was cut short has a partial or zeroed header.
+    const bool torn = bytes.size() < frame::kFileHeaderSize || all_zero(bytes);
+    return SegmentResult{Outcome::corrupt, 0, torn};
+  }
+
+  SegmentResult replay_frames(std::string_view bytes, Sequence first) {
+    frame::Reader reader(bytes.substr(frame::kFileHeaderSize));
+    std::vector<Record> batch;
+    Sequence expected = first;
+    size_t batch_start = 0;  // reader offset after the last complete batch
+    frame::Frame frame;
+    frame::ReadStatus status;
+    while ((status = reader.next(frame)) == frame::ReadStatus::ok) {
+      if (frame.sequence != expected++) break;
+      if (frame.sequence <= applied_) {
+        // Already in the snapshot.
+        batch_start = reader.offset();
+        continue;
+      }
+      auto record = decode_payload(frame.type, frame.payload);
+      if (!record) break;
+      batch.push_back(std::move(*record));
+      if (!frame.batch_end) continue;
+      apply_batch(batch, frame.sequence);
+      batch_start = reader.offset();
+    }
+    return classify(bytes, status, frame::kFileHeaderSize + batch_start,
+                    frame::kFileHeaderSize + reader.offset(), !batch.empty());
+  }
+
+  void apply_batch(std::vector<Record>& batch, Sequence last) {
+    for (const Record& record : batch) result_.state.apply(record);
+    result_.state.end_batch();
+    result_.report.log_records += batch.size();
+    applied_ = last;
+    batch.clear();
+  }
+
+  // What stopped the replay. Torn: whole frames of an unfinished batch, a
+  // frame cut off by the end of the file, or a zeroed tail (blocks a file
+  // system allocated but never wrote); the marks of an interrupted write.
+  static SegmentResult classify(std::string_view bytes, frame::ReadStatus status, size_t valid_bytes,
+                                size_t damage_at, bool open_batch) {
+    if (status == frame::ReadStatus::end && !open_batch)
+      return SegmentResult{Outcome::clean, valid_bytes, false};
+    const bool torn = status == frame::ReadStatus::end || status == frame::ReadStatus::truncated ||
+                      (status == frame::ReadStatus::corrupt && all_zero(bytes.substr(damage_at)));
+    return SegmentResult{Outcome::corrupt, valid_bytes, torn};
+  }
+
+  void set_aside(const std::string& name) {
+    const std::string aside = name + ".corrupt-" + std::to_string(now_);
+    if (auto status = env_.rename(join_path(dir_, name), join_path(dir_, aside)); !status) {
+      log::error("store: cannot set aside damaged file: {}", status.error().message);
+      return;
+    }
+    log::notice("store: damaged file {} renamed to {}", join_path(dir_, name), aside);
+    result_.report.set_aside.push_back(aside);
+  }
+
+  Env& env_;
+  std::string dir_;
+  WallMs now_;
+  Recovery result_;
+  Sequence applied_ = 0;
+  bool baseline_known_ = false;
+};
+
+}  // namespace
+
+Result<Recovery, IoError> recover(Env& env, const std::string& dir, WallMs now) {
+  Recoverer recoverer(env, dir, now);
+  if (auto status = recoverer.run(); !status) return fail(status.error());
+  return recoverer.take();
+}
+
+}  // namespace stellwerk::store

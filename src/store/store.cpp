@@ -1,0 +1,274 @@
+// The Store: opening (recovery and the first snapshot), the commit path on
+// the broker's thread and the store thread's loop.
+#include "store/store.h"
+
+#include "base/log.h"
+#include "store/frame.h"
+#include "store/snapshot.h"
+
+namespace stellwerk::store {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+constexpr std::chrono::seconds kSnapshotRetryDelay{10};
+
+SteadyTime steady_now() { return std::chrono::steady_clock::now(); }
+
+void log_recovery(const std::string& dir, const Recovery& recovery, size_t sessions, size_t retained) {
+  const RecoveryReport& report = recovery.report;
+  log::info(
+      "store: recovered {} up to sequence {}: {} sessions, {} retained, {} snapshot records, {} log "
+      "records from {} segments",
+      dir, recovery.sequence, sessions, retained, report.snapshot_records, report.log_records,
+      report.segments_read);
+}
+
+}  // namespace
+
+Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
+  if (auto status = env.create_dir(options.dir); !status) {
+    log::error("store: {}", status.error().message);
+    return fail(StoreError::io);
+  }
+  auto recovered = recover(env, options.dir, TimeBase::now().wall);
+  if (!recovered) {
+    log::error("store: {}", recovered.error().message);
+    return fail(StoreError::io);
+  }
+  Recovery& recovery = *recovered;
+  // The recovered state becomes the new snapshot before anything is appended,
+  // so damaged or torn files are never needed again.
+  if (auto status = write_snapshot(env, options.dir, recovery.state, recovery.sequence); !status) {
+    log::error("store: cannot write the snapshot: {}", status.error().message);
+    return fail(StoreError::io);
+  }
+  SegmentLog log(env, options.dir);
+  log.adopt_old(std::move(recovery.old_segments));
+  if (auto status = log.start_segment(recovery.sequence + 1); !status) {
+    log::error("store: cannot start a log segment: {}", status.error().message);
+    return fail(StoreError::io);
+  }
+  if (auto status = log.remove_old_segments(); !status) {
+    log::warning("store: cannot remove an old segment: {}", status.error().message);
+  }
+
+  std::vector<std::pair<MessageId, session::MessagePtr>> ids;
+  RecoveredState state = recovery.state.to_recovered(TimeBase::now(), &ids);
+  state.sequence = recovery.sequence;
+  log_recovery(options.dir, recovery, state.sessions.size(), state.retained.size());
+  const MessageId highest = recovery.state.highest_message_id();
+  std::unique_ptr<Store> store(
+      new Store(env, std::move(options), recovery.sequence, std::move(recovery.state), std::move(log)));
+  for (const auto& [id, message] : ids) store->registry_.seed(id, message);
+  store->registry_.start_after(highest);
+  return Opened{std::move(store), std::move(state), std::move(recovery.report)};
+}
+
+Store::Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log)
+    : env_(env),
+      options_(std::move(options)),
+      committed_(sequence),
+      durable_(sequence),
+      state_(std::move(state)),
+      log_(std::move(log)),
+      written_(sequence),
+      snapshot_sequence_(sequence),
+      last_sync_(steady_now()),
+      last_snapshot_(steady_now()),
+      stat_snapshots_(1),
+      thread_([this] { run(); }) {}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_one();
+  thread_.join();
+}
+
+Batch Store::batch(const TimeBase& time) { return Batch(registry_, time); }
+
+Result<Sequence, StoreError> Store::commit(Batch&& batch) {
+  const size_t records = batch.records();
+  std::string bytes = batch.finish();
+  Sequence sequence;
+  {
+    std::lock_guard lock(mutex_);
+    if (failure_) return fail(*failure_);
+    if (stopping_) return fail(StoreError::stopped);
+    if (records == 0) return committed_;
+    pending_.push_back(std::move(bytes));
+    committed_ += records;
+    sequence = committed_;
+  }
+  work_ready_.notify_one();
+  return sequence;
+}
+
+bool Store::wait_durable(Sequence sequence, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  progress_.wait_for(lock, timeout, [&] { return durable_up_to() >= sequence || failure_.has_value(); });
+  return durable_up_to() >= sequence;
+}
+
+Status<StoreError> Store::checkpoint() {
+  std::unique_lock lock(mutex_);
+  if (failure_) return fail(*failure_);
+  const uint64_t ticket = ++checkpoints_requested_;
+  work_ready_.notify_one();
+  progress_.wait(lock, [&] { return checkpoints_done_ >= ticket || failure_.has_value(); });
+  if (failure_) return fail(*failure_);
+  if (!last_checkpoint_ok_) return fail(StoreError::io);
+  return {};
+}
+
+Status<StoreError> Store::health() const {
+  std::lock_guard lock(mutex_);
+  if (failure_) return fail(*failure_);
+  return {};
+}
+
+StoreStats Store::stats() const {
+  return StoreStats{stat_writes_.load(), stat_records_.load(), stat_syncs_.load(), stat_snapshots_.load(),
+                    stat_bytes_.load()};
+}
+
+bool Store::failed() const {
+  std::lock_guard lock(mutex_);
+  return failure_.has_value();
+}
+
+void Store::fail_with(const IoError& error) {
+  log::error("store: {}; nothing more will become durable", error.message);
+  std::lock_guard lock(mutex_);
+  failure_ = StoreError::failed;
+  progress_.notify_all();
+}
+
+// ---------------------------------------------------------------- store thread
+
+void Store::run() {
+  for (;;) {
+    Work work = wait_for_work();
+    if (!work.batches.empty()) write(work.batches);
+    sync_if_due(work.stop);
+    const bool snapshot_ok = (work.checkpoint_ticket || snapshot_due()) ? take_snapshot() : true;
+    if (work.checkpoint_ticket) {
+      std::lock_guard lock(mutex_);
+      checkpoints_done_ = work.checkpoint_ticket;
+      last_checkpoint_ok_ = snapshot_ok;
+      progress_.notify_all();
+    }
+    if (work.stop) return;
+  }
+}
+
+Store::Work Store::wait_for_work() {
+  std::unique_lock lock(mutex_);
+  auto ready = [&] { return !pending_.empty() || stopping_ || checkpoints_requested_ > checkpoints_done_; };
+  if (auto deadline = next_deadline()) {
+    work_ready_.wait_until(lock, *deadline, ready);
+  } else {
+    work_ready_.wait(lock, ready);
+  }
+  Work work;
+  work.batches.swap(pending_);
+  work.stop = stopping_;
+  if (checkpoints_requested_ > checkpoints_done_) work.checkpoint_ticket = checkpoints_requested_;
+  return work;
+}
+
+std::optional<SteadyTime> Store::next_deadline() const {
+  std::optional<SteadyTime> deadline;
+  if (failure_) return deadline;
+  if (options_.policy == SyncPolicy::interval && log_.unsynced())
+    deadline = last_sync_ + options_.sync_interval;
+  if (options_.autosave_interval.count() > 0 && written_ > snapshot_sequence_) {
+    const SteadyTime autosave = std::max(last_snapshot_ + options_.autosave_interval, snapshot_retry_at_);
+    deadline = deadline ? std::min(*deadline, autosave) : autosave;
+  }
+  return deadline;
+}
+
+void Store::write(std::vector<std::string>& batches) {
+  // Batches committed before a failure can never become durable.
+  if (failed()) return;
+  write_buffer_.clear();
+  for (const std::string& batch : batches) write_buffer_ += batch;
+  const size_t records = frame::seal(write_buffer_, written_ + 1);
+  if (auto status = log_.append(write_buffer_); !status) return fail_with(status.error());
+  ++stat_writes_;
+  stat_records_ += records;
+  stat_bytes_ += write_buffer_.size();
+  written_ += records;
+  if (options_.policy == SyncPolicy::always) {
+    if (auto status = log_.sync(); !status) return fail_with(status.error());
+    ++stat_syncs_;
+    last_sync_ = steady_now();
+  }
+  publish_durable(written_);
+  apply_to_state(write_buffer_);
+}
+
+void Store::apply_to_state(std::string_view frames) {
+  frame::Reader reader(frames);
+  frame::Frame frame;
+  while (reader.next(frame) == frame::ReadStatus::ok) {
+    // The broker thread encoded these frames; they always decode.
+    if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
+    if (frame.batch_end) state_.end_batch();
+  }
+}
+
+void Store::publish_durable(Sequence sequence) {
+  durable_.store(sequence, std::memory_order_release);
+  {
+    // Taken so that a waiter between its check and its sleep cannot miss the wake-up.
+    std::lock_guard lock(mutex_);
+  }
+  progress_.notify_all();
+  if (options_.on_durable) options_.on_durable(sequence);
+}
+
+void Store::sync_if_due(bool force) {
+  // Nothing unsynced (SyncPolicy::always syncs as it writes), or nothing can help any more.
+  if (!log_.unsynced() || failed()) return;
+  const bool due =
+      options_.policy == SyncPolicy::interval && steady_now() - last_sync_ >= options_.sync_interval;
+  if (!force && !due) return;
+  if (auto status = log_.sync(); !status) return fail_with(status.error());
+  ++stat_syncs_;
+  last_sync_ = steady_now();
+}
+
+bool Store::snapshot_due() const {
+  if (written_ == snapshot_sequence_ || steady_now() < snapshot_retry_at_) return false;
+  const bool log_full = options_.max_log_bytes > 0 && log_.current_bytes() > options_.max_log_bytes;
+  const bool autosave =
+      options_.autosave_interval.count() > 0 && steady_now() - last_snapshot_ >= options_.autosave_interval;
+  return log_full || autosave;
+}
+
+bool Store::take_snapshot() {
+  if (failed()) return false;
+  if (auto status = write_snapshot(env_, options_.dir, state_, written_); !status) {
+    // The log still holds everything; try again later rather than at every write.
+    log::error("store: snapshot failed, the log keeps growing: {}", status.error().message);
+    snapshot_retry_at_ = steady_now() + kSnapshotRetryDelay;
+    return false;
+  }
+  ++stat_snapshots_;
+  snapshot_sequence_ = written_;
+  last_snapshot_ = steady_now();
+  if (auto status = log_.start_segment(written_ + 1); !status) {
+    fail_with(status.error());
+    return false;
+  }
+  if (auto status = log_.remove_old_segments(); !status) {
+    log::warning("store: cannot remove an old segment: {}", status.error().message);
+  }
+  return true;
+}
+
+}  // namespace stellwerk::store

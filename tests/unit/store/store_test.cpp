@@ -1,0 +1,297 @@
+// The Store end to end on the in-memory file system: what is committed comes
+// back after a restart, batches are grouped into few writes, each sync
+// policy keeps what it promises, and snapshots do not change the state.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "store/memory_env.h"
+#include "store_test_util.h"
+
+namespace stellwerk::store {
+namespace {
+
+using testing::describe;
+using testing::fixed_time;
+using testing::make_message;
+using testing::Script;
+using namespace std::chrono_literals;
+
+constexpr char kDir[] = "/db";
+
+Options options(SyncPolicy policy = SyncPolicy::always) {
+  Options o;
+  o.dir = kDir;
+  o.policy = policy;
+  o.autosave_interval = 0s;
+  o.max_log_bytes = 0;
+  return o;
+}
+
+Store::Opened open_store(Env& env, Options o = options()) {
+  auto opened = Store::open(env, std::move(o));
+  EXPECT_TRUE(opened.ok());
+  return std::move(*opened);
+}
+
+Sequence commit(Store& store, const std::function<void(Batch&)>& fill) {
+  Batch batch = store.batch(fixed_time());
+  fill(batch);
+  auto sequence = store.commit(std::move(batch));
+  EXPECT_TRUE(sequence.ok());
+  return sequence.ok() ? *sequence : 0;
+}
+
+// Runs the first `steps` steps of the script, each durable before the next.
+void run_script(Store& store, Script& script, size_t steps) {
+  for (size_t i = 0; i < steps; ++i) {
+    const Sequence sequence = commit(store, [&](Batch& b) { script.step(i, b); });
+    ASSERT_TRUE(store.wait_durable(sequence, 5s));
+  }
+}
+
+RecoveredState reopen(MemoryEnv& env, Options o = options()) { return open_store(env, std::move(o)).state; }
+
+TEST(Store, EmptyDirectoryOpensEmptyAndCreatesItsFiles) {
+  MemoryEnv env;
+  auto opened = open_store(env);
+  EXPECT_TRUE(opened.state.sessions.empty());
+  EXPECT_EQ(opened.state.sequence, 0u);
+  const auto names = env.names(kDir);
+  EXPECT_EQ(names, (std::vector<std::string>{"state.snap", "wal-00000000000000000001.log"}));
+}
+
+TEST(Store, CommittedStateComesBackAfterRestart) {
+  MemoryEnv env;
+  Script script;
+  {
+    auto opened = open_store(env);
+    run_script(*opened.store, script, 9);
+  }
+  const RecoveredState state = reopen(env);
+  EXPECT_EQ(describe(state),
+            "retained b=three/q1/r1/ct=-/exp=-1\n"
+            "session alice exp=3600 at=0 will=will/alice due=0\n"
+            "  sub a/# q1 nl0 id7\n"
+            "  queued [a/4=<300 bytes>/q1/r0/ct=-/exp=-1 q1 r0 ids=7,]\n"
+            "session bob exp=60 at=0 will=- due=0\n"
+            "  sub a/+ q2 nl1 id0\n"
+            "  inflight 1 s2 [a/2=two/q2/r0/ct=-/exp=-1 q2 r0 ids=]\n"
+            "  inflight 5 s0 [a/4=<300 bytes>/q1/r0/ct=-/exp=-1 q1 r1 ids=]\n");
+  EXPECT_GT(state.sequence, 9u);
+  // One message object per body, shared by every entry.
+  EXPECT_EQ(state.sessions[0].queue[0].message, state.sessions[1].inflight[1].delivery.message);
+}
+
+TEST(Store, SequencesContinueAcrossRestarts) {
+  MemoryEnv env;
+  Sequence before;
+  {
+    auto opened = open_store(env);
+    before = commit(*opened.store, [](Batch& b) { b.put_session("a", {}); });
+  }
+  auto opened = open_store(env);
+  EXPECT_EQ(opened.state.sequence, before);
+  const Sequence after = commit(*opened.store, [](Batch& b) { b.put_session("b", {}); });
+  EXPECT_EQ(after, before + 1);
+  EXPECT_EQ(opened.store->durable_up_to() <= after, true);
+}
+
+TEST(Store, EmptyBatchWritesNothing) {
+  MemoryEnv env;
+  auto opened = open_store(env);
+  Batch batch = opened.store->batch(fixed_time());
+  auto sequence = opened.store->commit(std::move(batch));
+  ASSERT_TRUE(sequence.ok());
+  EXPECT_EQ(*sequence, 0u);
+  EXPECT_EQ(opened.store->stats().writes, 0u);
+}
+
+// An Env whose syncs take a while, as a disk's do.
+class SlowSyncEnv final : public Env {
+ public:
+  IoResult<std::unique_ptr<WritableFile>> create(const std::string& path) override {
+    auto file = inner_.create(path);
+    if (!file) return file;
+    return std::unique_ptr<WritableFile>(std::make_unique<File>(std::move(*file)));
+  }
+  IoResult<std::string> read_all(const std::string& p) override { return inner_.read_all(p); }
+  IoResult<std::vector<std::string>> list(const std::string& d) override { return inner_.list(d); }
+  IoStatus create_dir(const std::string& d) override { return inner_.create_dir(d); }
+  IoStatus rename(const std::string& f, const std::string& t) override { return inner_.rename(f, t); }
+  IoStatus remove(const std::string& p) override { return inner_.remove(p); }
+  IoStatus sync_dir(const std::string& d) override { return inner_.sync_dir(d); }
+
+ private:
+  class File final : public WritableFile {
+   public:
+    explicit File(std::unique_ptr<WritableFile> inner) : inner_(std::move(inner)) {}
+    IoStatus append(std::string_view data) override { return inner_->append(data); }
+    IoStatus sync() override {
+      std::this_thread::sleep_for(2ms);
+      return inner_->sync();
+    }
+    IoStatus close() override { return inner_->close(); }
+
+   private:
+    std::unique_ptr<WritableFile> inner_;
+  };
+  MemoryEnv inner_;
+};
+
+TEST(Store, GroupCommitWritesManyBatchesTogether) {
+  SlowSyncEnv env;
+  auto opened = open_store(env);
+  Store& store = *opened.store;
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, false);
+  commit(store, [&](Batch& b) { b.put_session("c", {}); });
+  Sequence last = 0;
+  constexpr int kBatches = 2000;
+  for (int i = 0; i < kBatches; ++i) {
+    last = commit(store, [&](Batch& b) { b.enqueue("c", {message, mqtt::QoS::at_least_once, false, {}}); });
+  }
+  ASSERT_TRUE(store.wait_durable(last, 10s));
+  const StoreStats stats = store.stats();
+  EXPECT_EQ(stats.records, 1 + 2u * kBatches);  // a body and a push per batch
+  EXPECT_LT(stats.writes, kBatches / 10u) << "writes were not grouped";
+  EXPECT_EQ(stats.syncs, stats.writes);
+}
+
+TEST(Store, OnDurableReportsTheHighestDurableSequence) {
+  MemoryEnv env;
+  std::atomic<Sequence> reported{0};
+  Options o = options();
+  o.on_durable = [&](Sequence s) { reported = std::max<Sequence>(reported, s); };
+  auto opened = open_store(env, o);
+  Sequence last = 0;
+  for (int i = 0; i < 50; ++i) last = commit(*opened.store, [&](Batch& b) { b.put_session("c", {}); });
+  ASSERT_TRUE(opened.store->wait_durable(last, 5s));
+  EXPECT_EQ(reported.load(), last);
+  EXPECT_EQ(opened.store->durable_up_to(), last);
+}
+
+// Commits one batch, waits until it counts as durable, then the machine
+// loses power before the store can sync again. Returns the sessions left.
+size_t sessions_after_power_loss(SyncPolicy policy) {
+  MemoryEnv env;
+  {
+    auto opened = open_store(env, options(policy));
+    const Sequence s = commit(*opened.store, [](Batch& b) { b.put_session("c", {}); });
+    EXPECT_TRUE(opened.store->wait_durable(s, 5s));
+    env.crash_after(0, false);  // the closing sync never happens
+  }
+  env.power_loss(MemoryEnv::Unsynced::drop);
+  return reopen(env, options(policy)).sessions.size();
+}
+
+TEST(Store, PolicyAlwaysSurvivesPowerLossOnceDurable) {
+  EXPECT_EQ(sessions_after_power_loss(SyncPolicy::always), 1u);
+}
+
+TEST(Store, PoliciesIntervalAndNeverAckBeforeSyncing) {
+  // The documented cost of the faster policies: acknowledged, then lost.
+  EXPECT_EQ(sessions_after_power_loss(SyncPolicy::interval), 0u);
+  EXPECT_EQ(sessions_after_power_loss(SyncPolicy::never), 0u);
+}
+
+TEST(Store, PolicyIntervalSyncsOnItsTimer) {
+  MemoryEnv env;
+  Options o = options(SyncPolicy::interval);
+  o.sync_interval = 20ms;
+  auto opened = open_store(env, o);
+  const Sequence s = commit(*opened.store, [](Batch& b) { b.put_session("c", {}); });
+  ASSERT_TRUE(opened.store->wait_durable(s, 5s));
+  for (int i = 0; i < 200 && opened.store->stats().syncs == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(opened.store->stats().syncs, 1u);
+}
+
+TEST(Store, ProcessCrashLosesNothingWrittenUnderAnyPolicy) {
+  for (SyncPolicy policy : {SyncPolicy::interval, SyncPolicy::never}) {
+    MemoryEnv env;
+    {
+      auto opened = open_store(env, options(policy));
+      const Sequence s = commit(*opened.store, [](Batch& b) { b.put_session("c", {}); });
+      EXPECT_TRUE(opened.store->wait_durable(s, 5s));
+      env.crash_after(0, false);
+    }
+    env.restart_process();
+    EXPECT_EQ(reopen(env, options(policy)).sessions.size(), 1u);
+  }
+}
+
+TEST(Store, FailedWriteStopsDurabilityAndIsReported) {
+  MemoryEnv env;
+  auto opened = open_store(env);
+  env.crash_after(0, false);
+  auto sequence = opened.store->commit([&] {
+    Batch b = opened.store->batch(fixed_time());
+    b.put_session("c", {});
+    return b;
+  }());
+  ASSERT_TRUE(sequence.ok());
+  EXPECT_FALSE(opened.store->wait_durable(*sequence, 5s));
+  EXPECT_FALSE(opened.store->health().ok());
+  Batch next = opened.store->batch(fixed_time());
+  next.put_session("d", {});
+  auto refused = opened.store->commit(std::move(next));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(), StoreError::failed);
+}
+
+TEST(Store, CheckpointStartsANewSegmentAndRemovesTheOld) {
+  MemoryEnv env;
+  Script script;
+  auto opened = open_store(env);
+  run_script(*opened.store, script, 4);
+  ASSERT_TRUE(opened.store->checkpoint().ok());
+  const auto names = env.names(kDir);
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0], "state.snap");
+  EXPECT_NE(names[1], "wal-00000000000000000001.log");
+  EXPECT_EQ(opened.store->stats().snapshots, 2u);
+}
+
+// Compaction must not change anything: the state recovered from snapshots
+// plus the log tail equals the state recovered from the whole log.
+TEST(Store, SnapshotsPlusLogEqualTheFullLog) {
+  for (size_t split = 0; split <= Script::kSteps; ++split) {
+    MemoryEnv full_env, compacted_env;
+    Script script;
+    {
+      auto full = open_store(full_env);
+      run_script(*full.store, script, Script::kSteps);
+    }
+    {
+      auto compacted = open_store(compacted_env);
+      run_script(*compacted.store, script, split);
+      ASSERT_TRUE(compacted.store->checkpoint().ok());
+      for (size_t i = split; i < Script::kSteps; ++i) {
+        const Sequence s = commit(*compacted.store, [&](Batch& b) { script.step(i, b); });
+        ASSERT_TRUE(compacted.store->wait_durable(s, 5s));
+      }
+    }
+    EXPECT_EQ(describe(reopen(compacted_env)), describe(reopen(full_env))) << "snapshot after step " << split;
+  }
+}
+
+TEST(Store, LogSizeTriggersSnapshots) {
+  MemoryEnv env;
+  Options o = options();
+  o.max_log_bytes = 4096;
+  auto opened = open_store(env, o);
+  const auto message = make_message("t", std::string(500, 'p'), mqtt::QoS::at_least_once, true);
+  Sequence last = 0;
+  for (int i = 0; i < 40; ++i) {
+    last = commit(*opened.store, [&](Batch& b) { b.retain(message); });
+    ASSERT_TRUE(opened.store->wait_durable(last, 5s));
+  }
+  EXPECT_TRUE(opened.store->checkpoint().ok());
+  EXPECT_GT(opened.store->stats().snapshots, 3u);
+  EXPECT_EQ(env.names(kDir).size(), 2u);  // old segments removed
+}
+
+}  // namespace
+}  // namespace stellwerk::store
