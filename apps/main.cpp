@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "broker_main.h"
+#include "commands_passwd.h"
 #include "commands_tools.h"
 
 namespace {
@@ -14,6 +15,7 @@ void print_usage() {
       "Usage: stellwerk [-c config_file] [-p port] [-v] [--test-config]\n"
       "       stellwerk pub ...   publish (flags as mosquitto_pub)\n"
       "       stellwerk sub ...   subscribe (flags as mosquitto_sub)\n"
+      "       stellwerk passwd ...   manage a password file (flags as mosquitto_passwd)\n"
       "Run `stellwerk pub --help` or `stellwerk sub --help` for their flags.\n",
       stdout);
 }
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     const std::string_view command = argv[1];
     if (command == "pub") return run_pub_command(argc - 1, argv + 1);
     if (command == "sub") return run_sub_command(argc - 1, argv + 1);
+    if (command == "passwd") return run_passwd_command(argc - 1, argv + 1);
     if (command == "--help" || command == "-h") {
       print_usage();
       return 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds fuzz_decoder and fuzz_store_recovery with clang-14, libFuzzer, ASan
-# and UBSan in build-fuzz, writes the decoder's seed corpus and fuzzes each
-# for SECONDS (default 30). Exits non-zero when a fuzzer finds a crash; the
-# input is saved under build-fuzz/fuzz/.
+# Builds the libFuzzer targets with clang-14, ASan and UBSan in build-fuzz,
+# writes the decoder's seed corpus and fuzzes each target for SECONDS
+# (default 30): the MQTT decoder, store recovery, and the WebSocket transport.
+# Exits non-zero when a fuzzer finds a crash; the input is saved under
+# build-fuzz/fuzz/.
 #
 # Usage: fuzz/run.sh [SECONDS]
 set -euo pipefail
@@ -16,27 +17,23 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTELLWERK_FUZZ=ON -DSTELLWERK_SANITIZE=ON -DSTELLWERK_TESTS=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
-ninja -C "$build" -j2 fuzz_decoder fuzz_store_recovery make_seed_corpus
+ninja -C "$build" -j2 fuzz_decoder fuzz_store_recovery fuzz_websocket make_seed_corpus
 
 seeds="$build/fuzz/seeds/decoder"
-corpus="$build/fuzz/corpus/decoder"
 rm -rf "$seeds"
-mkdir -p "$corpus"
 "$build/fuzz/make_seed_corpus" "$seeds"
 
-"$build/fuzz/fuzz_decoder" \
-  -max_len=4096 \
-  -max_total_time="$seconds" \
-  -dict="$root/fuzz/mqtt.dict" \
-  -artifact_prefix="$build/fuzz/" \
-  -print_final_stats=1 \
-  "$corpus" "$seeds"
+# fuzz TARGET [SEED_DIR]: new inputs go to the target's own corpus, which
+# libFuzzer takes as the first directory.
+fuzz() {
+  local target="$1"
+  local corpus="$build/fuzz/corpus/$target"
+  mkdir -p "$corpus"
+  local options=(-max_len=4096 -max_total_time="$seconds" -artifact_prefix="$build/fuzz/" -print_final_stats=1)
+  [[ "$target" == fuzz_decoder ]] && options+=(-dict="$root/fuzz/mqtt.dict")
+  "$build/fuzz/$target" "${options[@]}" "$corpus" "${@:2}"
+}
 
-store_corpus="$build/fuzz/corpus/store"
-mkdir -p "$store_corpus"
-"$build/fuzz/fuzz_store_recovery" \
-  -max_len=4096 \
-  -max_total_time="$seconds" \
-  -artifact_prefix="$build/fuzz/" \
-  -print_final_stats=1 \
-  "$store_corpus"
+fuzz fuzz_decoder "$seeds"
+fuzz fuzz_store_recovery
+fuzz fuzz_websocket

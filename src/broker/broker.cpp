@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "broker/client.h"
 #include "mqtt/validate.h"
+#include "store/store.h"
 
 namespace stellwerk::broker {
 
@@ -38,12 +39,17 @@ void Broker::on_open(ConnectionId id, std::string peer, TimePoint now) {
   clients_.emplace(id, std::make_unique<Client>(id, std::move(peer), config_.limits, now));
 }
 
+void Broker::set_transport_username(ConnectionId id, std::string username) {
+  if (Client* client = find_client(id)) client->transport_username = std::move(username);
+}
+
 void Broker::on_data(ConnectionId id, std::span<const uint8_t> bytes, TimePoint now) {
   Client* client = find_client(id);
   if (!client) return;  // closed earlier in this turn; the rest of its bytes are moot
   stats_.bytes_received += bytes.size();
   client->protocol.feed(bytes);
   process_input(*client, now);
+  commit_batch();
 }
 
 void Broker::process_input(Client& first, TimePoint now) {
@@ -147,8 +153,9 @@ void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint n
     client.id_assigned = true;
   }
   client.client_id = connect.client_id;
+  if (client.transport_username) connect.username = client.transport_username;
   std::optional<bool> verdict = true;
-  if (access_) {
+  if (access_ && !client.transport_username) {
     verdict = access_->authenticate(client.id, ClientIdentity{connect.client_id, connect.username},
                                     connect.password);
   }
@@ -172,10 +179,12 @@ void Broker::complete_authentication(ConnectionId id, bool accepted, TimePoint n
   if (!accepted) {
     refuse_connect(*client, connect.version, ReasonCode::bad_user_name_or_password,
                    fmt::format("client id '{}' failed authentication", connect.client_id));
+    commit_batch();
     return;
   }
   finish_connect(*client, std::move(connect), now);
   if (Client* still = find_client(id)) process_input(*still, now);
+  commit_batch();
 }
 
 void Broker::finish_connect(Client& client, mqtt::Connect&& connect, TimePoint now) {
@@ -230,6 +239,7 @@ session::Session& Broker::attach_session(Client& client, const mqtt::Connect& co
   }
   client.session = existing;
   online_[existing->id()] = client.id;
+  record_session(*existing);
   return *existing;
 }
 
@@ -312,6 +322,7 @@ void Broker::on_close(ConnectionId id, std::string_view why, TimePoint now) {
     log::notice("Client {} closed its connection: {}.", client->client_id, why);
   }
   end_connection(id, true, now);
+  commit_batch();
 }
 
 void Broker::end_connection(ConnectionId id, bool publish_will_now, TimePoint now) {
@@ -342,6 +353,7 @@ void Broker::detach_session(session::Session& session, bool with_will, TimePoint
   if (lifetime.expiry_interval != session::Lifetime::kNever) {
     lifetime.expires_at = now + std::chrono::seconds(lifetime.expiry_interval);
   }
+  record_session(session);
 }
 
 void Broker::publish_will(session::Session& session, TimePoint now) {
@@ -368,9 +380,22 @@ void Broker::end_session(session::Session& session, TimePoint now) {
   // The session ending publishes a will still waiting for its delay [MQTT-3.1.3-9].
   if (session.lifetime().will_due_at) publish_will(session, now);
   remove_subscriptions(session);
+  if (store::Batch* records = batch()) records->delete_session(session.client_id());
   online_.erase(session.id());
   sessions_by_id_.erase(session.id());
   sessions_.erase(session.client_id());
+}
+
+void Broker::record_session(const session::Session& session) {
+  store::Batch* records = batch();
+  if (!records) return;
+  if (!session.persistent()) {
+    // A session that no longer outlives its connection leaves the store.
+    records->delete_session(session.client_id());
+    return;
+  }
+  // A clean start ended the old session (delete_session) before this one.
+  records->put_session(session.client_id(), store::to_info(session.lifetime(), store::TimeBase::now()));
 }
 
 // ---------------------------------------------------------------- deadlines
@@ -405,6 +430,7 @@ void Broker::tick(TimePoint now) {
     publish_sys(now);
     next_sys_at_ = now + std::chrono::seconds(config_.sys_interval);
   }
+  commit_batch();
 }
 
 void Broker::shutdown(TimePoint now) {
@@ -420,6 +446,7 @@ void Broker::shutdown(TimePoint now) {
     outbox_.close(id);
     end_connection(id, false, now);
   }
+  commit_batch();
 }
 
 // ---------------------------------------------------------------- output

@@ -24,6 +24,12 @@
 #include "topics/retained_tree.h"
 #include "topics/subscription_tree.h"
 
+namespace stellwerk::store {
+class Batch;
+class Store;
+struct RecoveredState;
+}  // namespace stellwerk::store
+
 namespace stellwerk::broker {
 
 using ConnectionId = uint64_t;
@@ -38,6 +44,9 @@ class Outbox {
   virtual void send(ConnectionId id, std::string bytes, bool droppable) = 0;
   // Writes what is queued for `id`, then closes it. No on_close follows.
   virtual void close(ConnectionId id) = 0;
+  // Everything sent during the current broker call depends on store record
+  // `sequence`: it must not reach the network before that record is durable.
+  virtual void hold_until(uint64_t sequence) { (void)sequence; }
 };
 
 struct BrokerConfig {
@@ -70,11 +79,21 @@ class Broker {
   void on_close(ConnectionId id, std::string_view why, TimePoint now);
   // Deadlines: keep-alive, CONNECT timeout, delayed wills, session expiry, $SYS.
   void tick(TimePoint now);
+  // The transport authenticated this connection (TLS client certificate or
+  // PSK identity with use_identity_as_username): its CONNECT's user name is
+  // replaced by `username` and no password is checked.
+  void set_transport_username(ConnectionId id, std::string username);
   // The verdict for an authentication that AccessControl left pending.
   // Packets the client sent after CONNECT wait in its buffer until then.
   void complete_authentication(ConnectionId id, bool accepted, TimePoint now);
   // Graceful stop: v5 clients get DISCONNECT 0x8B, every connection is closed.
   void shutdown(TimePoint now);
+
+  // Records what the broker acknowledges in `store` from now on (null = no
+  // persistence). The store must outlive the broker.
+  void attach_store(store::Store* store) { store_ = store; }
+  // Rebuilds retained messages and sessions recovered from the store.
+  void restore(const store::RecoveredState& state, TimePoint now);
 
   const Stats& stats() const { return stats_; }
   size_t connection_count() const { return clients_.size(); }
@@ -143,6 +162,13 @@ class Broker {
   void publish_sys(TimePoint now);
   void publish_sys_value(const std::string& topic, std::string value, TimePoint now);
 
+  // persistence (persistence.cpp): the records of the current call
+  store::Batch* batch();  // null without a store
+  store::Batch* batch_for(const session::Session& session);  // null unless stored
+  void commit_batch();
+  void record_session(const session::Session& session);
+  void record_completed(const session::Session& session, uint16_t packet_id);
+
   Client* find_client(ConnectionId id);
   session::Session* find_session(const std::string& client_id);
   Client* online_client(const session::Session& session);
@@ -150,6 +176,8 @@ class Broker {
   BrokerConfig config_;
   Outbox& outbox_;
   AccessControl* access_;
+  store::Store* store_ = nullptr;
+  std::unique_ptr<store::Batch> batch_;
   TimePoint started_at_;
   TimePoint next_sys_at_;
   std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;

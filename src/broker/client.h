@@ -16,7 +16,8 @@ struct Broker::Client {
   protocol::Connection protocol;
   session::Session* session = nullptr;  // set once CONNECT is accepted
   std::string client_id;                // for log lines
-  bool id_assigned = false;             // the broker chose client_id (v5 Assigned Client Identifier)
+  bool id_assigned = false;
+  std::optional<std::string> transport_username;  // from the TLS layer             // the broker chose client_id (v5 Assigned Client Identifier)
   // A CONNECT waiting for AccessControl's verdict; input is not read meanwhile.
   std::optional<mqtt::Connect> pending_connect;
 };

@@ -8,6 +8,7 @@
 #include "broker/broker.h"
 #include "broker/client.h"
 #include "mqtt/validate.h"
+#include "store/store.h"
 
 namespace stellwerk::broker {
 
@@ -64,6 +65,9 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
     send(client, mqtt::Ack{mqtt::PacketType::pubrec, packet_id});
     return;
   }
+  if (qos == QoS::exactly_once) {
+    if (store::Batch* records = batch_for(session)) records->add_inbound_qos2(session.client_id(), packet_id);
+  }
   if (qos == QoS::exactly_once && session.inbound_qos2_count() > config_.limits.receive_maximum) {
     fail_connection(client, ReasonCode::receive_maximum_exceeded, "more QoS 2 in flight than Receive Maximum",
                     now);
@@ -91,6 +95,14 @@ void Broker::update_retained(const session::MessagePtr& message) {
     retained_.erase(message->topic);
   } else {
     retained_.set(message->topic, message);
+  }
+  // $SYS values are the broker's own, rebuilt after a restart: not stored.
+  store::Batch* records = message->topic.starts_with("$SYS") ? nullptr : batch();
+  if (!records) return;
+  if (message->payload.empty()) {
+    records->clear_retained(message->topic);
+  } else {
+    records->retain(message);
   }
 }
 
@@ -159,6 +171,10 @@ bool Broker::may_read(const session::Session& session, std::string_view topic) c
 
 void Broker::deliver(session::Session& session, session::Delivery delivery, TimePoint now) {
   const bool online = online_.count(session.id()) > 0;
+  // QoS 0 is never stored: only QoS 1/2 carry a promise across a restart.
+  store::Batch* records = delivery.qos == QoS::at_most_once ? nullptr : batch_for(session);
+  std::optional<session::Delivery> record;
+  if (records) record = delivery;
   if (!session.enqueue(std::move(delivery), config_.queue, online)) {
     ++stats_.publish_dropped;
     if (session.counters().dropped_queue_full % 1000 == 1) {
@@ -167,6 +183,7 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
     }
     return;
   }
+  if (record) records->enqueue(session.client_id(), *record);
   if (online) pump(session, now);
 }
 
@@ -181,6 +198,9 @@ void Broker::pump(session::Session& session, TimePoint now) {
       continue;
     }
     session::Inflight& entry = session.start_inflight(std::move(*delivery));
+    if (store::Batch* records = batch_for(session)) {
+      records->start_inflight(session.client_id(), entry.delivery.message, entry.packet_id, entry.state);
+    }
     send_publish(*client, entry.delivery, entry.packet_id, false, now);
   }
 }
@@ -212,7 +232,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
     if (packet_id && client.session) {
       const auto state = delivery.qos == QoS::exactly_once ? session::InflightState::awaiting_pubrec
                                                            : session::InflightState::awaiting_puback;
-      (void)client.session->complete_inflight(packet_id, state);
+      if (client.session->complete_inflight(packet_id, state)) record_completed(*client.session, packet_id);
     }
     return;
   }
@@ -239,26 +259,43 @@ void Broker::handle_ack(Client& client, const mqtt::Ack& ack, TimePoint now) {
   using mqtt::PacketType;
   switch (ack.type) {
     case PacketType::puback:
-      (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_puback);
+      if (session.complete_inflight(ack.packet_id, session::InflightState::awaiting_puback)) {
+        record_completed(session, ack.packet_id);
+      }
       break;
     case PacketType::pubrec:
       // An error code in PUBREC ends the flow: no PUBREL, no resend [MQTT-4.4.0-2].
       if (mqtt::is_error(ack.reason)) {
-        (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubrec);
+        if (session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubrec)) {
+          record_completed(session, ack.packet_id);
+        }
       } else {
         const bool known = session.mark_released(ack.packet_id);
+        if (known) {
+          if (store::Batch* records = batch_for(session)) {
+            records->set_inflight_state(session.client_id(), ack.packet_id,
+                                        session::InflightState::awaiting_pubcomp);
+          }
+        }
         send(client, mqtt::Ack{PacketType::pubrel, ack.packet_id,
                                known ? ReasonCode::success : ReasonCode::packet_identifier_not_found});
       }
       break;
     case PacketType::pubrel: {
       const bool known = session.release_inbound_qos2(ack.packet_id);
+      if (known) {
+        if (store::Batch* records = batch_for(session)) {
+          records->release_inbound_qos2(session.client_id(), ack.packet_id);
+        }
+      }
       send(client, mqtt::Ack{PacketType::pubcomp, ack.packet_id,
                              known ? ReasonCode::success : ReasonCode::packet_identifier_not_found});
       break;
     }
     case PacketType::pubcomp:
-      (void)session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubcomp);
+      if (session.complete_inflight(ack.packet_id, session::InflightState::awaiting_pubcomp)) {
+        record_completed(session, ack.packet_id);
+      }
       break;
     default:
       break;
@@ -304,7 +341,11 @@ Broker::SubscribeOutcome Broker::subscribe_one(Client& client, const mqtt::Topic
     return {v5 ? ReasonCode::not_authorized : ReasonCode::unspecified_error, false};
   }
   session::Session& session = *client.session;
-  const bool is_new = session.add_subscription(request.filter, session::Subscription{request.options, identifier});
+  const session::Subscription subscription{request.options, identifier};
+  const bool is_new = session.add_subscription(request.filter, subscription);
+  if (store::Batch* records = batch_for(session)) {
+    records->subscribe(session.client_id(), request.filter, subscription);
+  }
   (void)subscriptions_.subscribe(request.filter, session.id(), SubscriptionValue{request.options, identifier});
   return {static_cast<ReasonCode>(static_cast<uint8_t>(request.options.max_qos)), is_new};
 }
@@ -336,9 +377,15 @@ void Broker::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe)
   for (const std::string& filter : unsubscribe.filters) {
     const bool existed = session.remove_subscription(filter);
     if (existed) (void)subscriptions_.unsubscribe(filter, session.id());
+    store::Batch* records = existed ? batch_for(session) : nullptr;
+    if (records) records->unsubscribe(session.client_id(), filter);
     unsuback.reasons.push_back(existed ? ReasonCode::success : ReasonCode::no_subscription_existed);
   }
   send(client, std::move(unsuback));
+}
+
+void Broker::record_completed(const session::Session& session, uint16_t packet_id) {
+  if (store::Batch* records = batch_for(session)) records->complete_inflight(session.client_id(), packet_id);
 }
 
 void Broker::remove_subscriptions(session::Session& session) {

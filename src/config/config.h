@@ -103,7 +103,7 @@ struct Config {
   std::string persistence_file;  // "" = the store's own default name
   int64_t autosave_interval = 1800;
   bool autosave_on_changes = false;
-  PersistenceSync persistence_sync = PersistenceSync::always;
+  PersistenceSync persistence_sync = PersistenceSync::interval;
   uint32_t persistence_sync_interval_ms = 100;
 
   // Authentication, stored for the auth module.

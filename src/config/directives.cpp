@@ -101,10 +101,12 @@ const Directive kDirectives[] = {
     text("persistence_location", kGlobal, "DIR", to_global<&Config::persistence_location>,
          "(working directory)", "Directory for the persistent state."),
     stellwerk_only(choice("persistence_sync", kGlobal, "always|interval|never", set_persistence_sync,
-                          "always",
+                          "interval",
                           "When acknowledged state reaches the disk: `always` before the "
-                          "acknowledgement (group commit), `interval` every "
-                          "persistence_sync_interval_ms, `never` left to the OS.")),
+                          "acknowledgement (group commit; nothing lost on power loss), `interval` "
+                          "written before the acknowledgement and synced every "
+                          "persistence_sync_interval_ms (nothing lost on kill -9), `never` written, "
+                          "syncing left to the OS.")),
     stellwerk_only(integer("persistence_sync_interval_ms", kGlobal, 1, 60000,
                            to_global<&Config::persistence_sync_interval_ms>, "100",
                            "Milliseconds between syncs with `persistence_sync interval`.")),

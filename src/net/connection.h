@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "net/connection_handler.h"
 #include "net/output_queue.h"
 #include "net/timer_queue.h"
+#include "net/transport_chain.h"
 
 namespace stellwerk::net {
 
@@ -27,7 +29,10 @@ struct Connection {
   ConnectionId id = 0;
   int fd = -1;
   ConnectionState state = ConnectionState::open;
+  // Wire bytes, ready for the socket.
   OutputQueue output;
+  // PROXY/TLS/WebSocket layers; null on the plain TCP path.
+  std::unique_ptr<TransportChain> transport;
 
   bool read_paused = false;
   // Edge-triggered epoll reports readability once; this remembers that the

@@ -11,15 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "net/peer_info.h"
+
 namespace stellwerk::net {
 
 // Unique across all workers for the lifetime of the process; never 0.
 using ConnectionId = uint64_t;
-
-// The remote end as text: "127.0.0.1:5555" or "[::1]:5555".
-struct PeerAddress {
-  std::string text;
-};
 
 class Worker;
 
@@ -38,6 +35,12 @@ class ConnectionHandler {
   // when the handler itself asked for close() or abort(). The id is already
   // gone when this runs: sends to it are ignored.
   virtual void on_close(Worker& w, ConnectionId id, std::string_view why) = 0;
+
+  // Once per connection that has transports (TLS, WebSocket, PROXY), when
+  // their handshakes are done and before the first on_data; see peer_info.h.
+  // Not called for plain TCP, nor for a connection whose handshake failed
+  // (that one gets on_close).
+  virtual void on_peer_info(Worker& /*w*/, ConnectionId /*id*/, const PeerInfo& /*info*/) {}
 
   // After one batch of epoll events, due timers and posted tasks, just before
   // queued output is written: the place to flush per-turn batches.

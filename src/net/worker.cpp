@@ -90,6 +90,7 @@ WorkerStats Worker::stats() const {
   s.wakeups = read(counters_.wakeups);
   s.tasks_run = read(counters_.tasks_run);
   s.timers_fired = read(counters_.timers_fired);
+  s.transport_failures = read(counters_.transport_failures);
   return s;
 }
 

@@ -16,6 +16,11 @@
 // Sockets are registered once for EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and
 // never modified, so back-pressure and blocked writes cost no epoll_ctl.
 //
+// A listener may carry a TransportStack (transport.h): its connections then
+// pass through PROXY/TLS/WebSocket layers (worker_transport.cpp) and the
+// handler still sees plain bytes. Connections without one take the plain
+// path, which only tests a null pointer.
+//
 // A handler may call close()/abort() on any connection from any callback,
 // including the one being served: the Connection object is kept until the end
 // of the turn (deferred deletion), and every path re-checks its state.
@@ -38,6 +43,8 @@
 #include "net/connection_handler.h"
 #include "net/task_queue.h"
 #include "net/timer_queue.h"
+#include "net/transport.h"
+#include "net/transport_chain.h"
 
 namespace stellwerk::net {
 
@@ -63,6 +70,7 @@ struct WorkerStats {
   uint64_t wakeups = 0;        // eventfd writes made by post()
   uint64_t tasks_run = 0;
   uint64_t timers_fired = 0;
+  uint64_t transport_failures = 0;  // failed handshakes, bad frames, handshake timeouts
 };
 
 struct Connection;  // net/connection.h; private to the worker
@@ -100,7 +108,12 @@ class Worker {
 
   // Accepts from `listen_fd` (shared by several workers: EPOLLEXCLUSIVE wakes
   // one of them). On EMFILE/ENFILE accepting pauses for accept_backoff.
-  void add_listener(int listen_fd, int listener_tag);
+  // With a non-empty `transports`, every connection accepted gets them.
+  void add_listener(int listen_fd, int listener_tag,
+                    std::shared_ptr<const TransportStack> transports = nullptr);
+  // Replaces a listener's transports (a TLS reload): connections accepted
+  // from now on take the new ones, open connections keep theirs.
+  void set_listener_transports(int listen_fd, std::shared_ptr<const TransportStack> transports);
   void remove_listener(int listen_fd);  // stop accepting; the fd stays open
   // Takes over a connected socket made elsewhere (an outgoing bridge
   // connection, say) as if accepted: calls on_open. Returns 0 and closes
@@ -108,7 +121,8 @@ class Worker {
   ConnectionId adopt_socket(int fd, int listener_tag, const PeerAddress& peer);
 
   // Queue output, written at the end of the turn. Ignored for unknown or
-  // closing connections.
+  // closing connections. With transports, output queued before their
+  // handshakes finish waits for them.
   void send(ConnectionId id, std::string_view bytes);
   void send(ConnectionId id, std::string&& bytes);  // takes the buffer, no copy
   // Writes what is queued, then closes; gives up after close_timeout or on an
@@ -132,10 +146,12 @@ class Worker {
     bool in_epoll = false;
     bool removed = false;
     bool shortage_logged = false;
+    std::shared_ptr<const TransportStack> transports;  // null: plain TCP
   };
   struct Counters {
     std::atomic<uint64_t> loop_turns{0}, reads{0}, bytes_read{0}, writes{0}, bytes_written{0},
-        write_blocks{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0};
+        write_blocks{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0},
+        transport_failures{0};
   };
   // Counters have a single writer (the loop), so a relaxed load+store is enough.
   static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -157,7 +173,8 @@ class Worker {
   void pause_accepting(size_t slot, int error);
   void resume_accepting(size_t slot);
   bool register_listener(size_t slot);
-  ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer);
+  ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer,
+                               const std::shared_ptr<const TransportStack>& transports = nullptr);
 
   // worker_io.cpp: connections
   Connection* find(ConnectionId id) const;
@@ -175,6 +192,15 @@ class Worker {
   void queue_read_backlog(Connection& c);
   void count_open_connections(int delta);
 
+  // worker_transport.cpp: connections with transports
+  void attach_transports(Connection& c, const std::shared_ptr<const TransportStack>& transports,
+                         const PeerAddress& peer);
+  void deliver_through_transports(Connection& c, std::span<const uint8_t> bytes);
+  void announce_peer(Connection& c);
+  void seal_transport_output(Connection& c);
+  void end_by_transport(Connection& c, const TransportEnd& end);
+  void expire_handshake(ConnectionId id);
+
   const int index_;
   ConnectionHandler& handler_;
   const WorkerOptions options_;
@@ -189,6 +215,7 @@ class Worker {
 
   std::vector<epoll_event> events_;
   std::vector<uint8_t> read_buffer_;
+  TransportScratch transport_scratch_;
   tsl::robin_map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> graveyard_;  // closed this turn, freed at its end
   std::vector<Connection*> dirty_, flushing_;

@@ -43,9 +43,17 @@ bool set_non_blocking(int fd) {
 
 }  // namespace
 
-void Worker::add_listener(int listen_fd, int listener_tag) {
+void Worker::add_listener(int listen_fd, int listener_tag, std::shared_ptr<const TransportStack> transports) {
   listeners_.push_back(Listener{listen_fd, listener_tag});
+  set_listener_transports(listen_fd, std::move(transports));
   register_listener(listeners_.size() - 1);
+}
+
+void Worker::set_listener_transports(int listen_fd, std::shared_ptr<const TransportStack> transports) {
+  if (transports && transports->empty()) transports = nullptr;  // keep plain TCP on the plain path
+  for (Listener& l : listeners_) {
+    if (l.fd == listen_fd && !l.removed) l.transports = transports;
+  }
 }
 
 void Worker::remove_listener(int listen_fd) {
@@ -83,7 +91,8 @@ void Worker::accept_from(size_t slot) {
     }
     listeners_[slot].shortage_logged = false;
     set_no_delay(fd);
-    open_connection(fd, listeners_[slot].tag, PeerAddress{format_endpoint(peer_address)});
+    open_connection(fd, listeners_[slot].tag, PeerAddress{format_endpoint(peer_address)},
+                    listeners_[slot].transports);
     if (!listeners_[slot].in_epoll) return;  // on_open removed the listener
   }
 }
@@ -134,7 +143,8 @@ ConnectionId Worker::adopt_socket(int fd, int listener_tag, const PeerAddress& p
   return open_connection(fd, listener_tag, peer);
 }
 
-ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress& peer) {
+ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress& peer,
+                                     const std::shared_ptr<const TransportStack>& transports) {
   auto c = std::make_unique<Connection>();
   c->id = next_connection_id();
   c->fd = fd;
@@ -148,6 +158,7 @@ ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress
     return 0;
   }
   ConnectionId id = c->id;
+  if (transports) attach_transports(*c, transports, peer);
   connections_.emplace(id, std::move(c));
   count_open_connections(+1);
   handler_.on_open(*this, id, listener_tag, peer);

@@ -53,14 +53,22 @@ Connection* Worker::find(ConnectionId id) const {
 void Worker::send(ConnectionId id, std::string_view bytes) {
   Connection* c = find(id);
   if (c == nullptr || c->state != ConnectionState::open) return;
-  c->output.append(bytes);
+  if (c->transport) {
+    c->transport->queue(bytes);
+  } else {
+    c->output.append(bytes);
+  }
   mark_dirty(*c);
 }
 
 void Worker::send(ConnectionId id, std::string&& bytes) {
   Connection* c = find(id);
   if (c == nullptr || c->state != ConnectionState::open) return;
-  c->output.append(std::move(bytes));
+  if (c->transport) {
+    c->transport->queue(bytes);  // wrapped with the rest of the turn's output
+  } else {
+    c->output.append(std::move(bytes));
+  }
   mark_dirty(*c);
 }
 
@@ -80,7 +88,8 @@ void Worker::abort(ConnectionId id) {
 
 size_t Worker::queued_output_bytes(ConnectionId id) const {
   Connection* c = find(id);
-  return c == nullptr ? 0 : c->output.size();
+  if (c == nullptr) return 0;
+  return c->output.size() + (c->transport ? c->transport->queued_bytes() : 0);
 }
 
 void Worker::set_read_paused(ConnectionId id, bool paused) {
@@ -141,7 +150,9 @@ void Worker::read_from(Connection& c) {
 
 void Worker::deliver(Connection& c, size_t length) {
   if (c.state != ConnectionState::open) return;  // closing: input is dropped
-  handler_.on_data(*this, c.id, std::span<const uint8_t>(read_buffer_.data(), length));
+  std::span<const uint8_t> bytes(read_buffer_.data(), length);
+  if (c.transport) return deliver_through_transports(c, bytes);
+  handler_.on_data(*this, c.id, bytes);
 }
 
 void Worker::on_peer_eof(Connection& c) {
@@ -153,6 +164,7 @@ void Worker::on_peer_eof(Connection& c) {
 }
 
 void Worker::write_out(Connection& c) {
+  if (c.transport) seal_transport_output(c);
   while (!c.output.empty()) {
     iovec iov[kMaxIovecs];
     int count = c.output.gather(iov, kMaxIovecs);
@@ -205,6 +217,7 @@ void Worker::finalize(Connection& c, std::string_view why, bool notify) {
   bool tell_handler = notify && c.state == ConnectionState::open;
   if (c.state == ConnectionState::open) count_open_connections(-1);
   if (c.close_deadline != 0) timers_.cancel(c.close_deadline);
+  if (c.transport && c.transport->handshake_timer != 0) timers_.cancel(c.transport->handshake_timer);
   ::close(c.fd);  // also takes it out of epoll
   c.fd = -1;
   c.state = ConnectionState::dead;

@@ -1,15 +1,16 @@
 #include "server/server.h"
 
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <thread>
 
 #include "base/log.h"
 #include "net/listener.h"
+#include "net/tls_context.h"
 #include "net/worker.h"
 #include "server/broker_config.h"
 
@@ -21,7 +22,7 @@ namespace {
 constexpr size_t kSlowReaderOutputLimit = 8 * 1024 * 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
-// The worker whose thread is running, or null on the main thread.
+// The worker whose thread is running, or null on the main and store threads.
 thread_local net::Worker* current_worker = nullptr;
 
 }  // namespace
@@ -33,36 +34,103 @@ int available_cores() {
   return std::max(1, CPU_COUNT(&set));
 }
 
-Server::Server(config::Config config) : config_(std::move(config)) {
-  broker_ = std::make_unique<broker::Broker>(make_broker_config(config_), *this, Clock::now());
-}
+Server::Server(config::Config config) : config_(std::move(config)) {}
 
 Server::~Server() {
   for (auto& worker : workers_) {
     worker->request_stop();
     worker->join();
   }
+  // The broker goes before the store and the access control it points to.
+  broker_.reset();
+}
+
+// ---------------------------------------------------------------- start-up
+
+Status<std::string> Server::load_access_control() {
+  if (config_.password_file.empty() && config_.acl_file.empty()) return {};
+  auto loaded = FileAccessControl::load(config_.password_file, config_.acl_file,
+                                        [this](uint64_t connection, bool accepted) { on_verdict(connection, accepted); });
+  if (!loaded) return fail(loaded.error());
+  access_ = std::move(loaded).value();
+  return {};
+}
+
+Status<std::string> Server::open_store() {
+  if (!config_.persistence) return {};
+  store::Options options;
+  options.dir = config_.persistence_location.empty() ? "." : config_.persistence_location;
+  switch (config_.persistence_sync) {
+    case config::PersistenceSync::always: options.policy = store::SyncPolicy::always; break;
+    case config::PersistenceSync::interval: options.policy = store::SyncPolicy::interval; break;
+    case config::PersistenceSync::never: options.policy = store::SyncPolicy::never; break;
+  }
+  options.sync_interval = std::chrono::milliseconds(config_.persistence_sync_interval_ms);
+  options.autosave_interval = std::chrono::seconds(config_.autosave_interval);
+  options.on_durable = [this](store::Sequence sequence) { on_durable(sequence); };
+  auto opened = store::Store::open(store::posix_env(), std::move(options));
+  if (!opened) return fail(fmt::format("cannot open the store in {}", config_.persistence_location));
+  store_ = std::move(opened.value().store);
+  broker_->restore(opened.value().state, Clock::now());
+  broker_->attach_store(store_.get());
+  return {};
+}
+
+Result<std::shared_ptr<const net::TransportStack>, std::string> make_transports(
+    const config::ListenerConfig& listener, uint32_t max_packet_size, const std::string& psk_file) {
+  const bool tls = !listener.certfile.empty() || !listener.psk_hint.empty();
+  const bool websocket = listener.protocol == "websockets";
+  if (!tls && !websocket) return std::shared_ptr<const net::TransportStack>();
+  auto stack = std::make_shared<net::TransportStack>();
+  if (websocket) {
+    net::WebSocketSettings settings;
+    settings.max_frame_bytes = uint64_t{max_packet_size} + 64 * 1024;
+    stack->websocket = settings;
+  }
+  if (tls) {
+    net::TlsSettings settings;
+    settings.cafile = listener.cafile;
+    settings.capath = listener.capath;
+    settings.certfile = listener.certfile;
+    settings.keyfile = listener.keyfile;
+    settings.tls_version = listener.tls_version;
+    settings.ciphers = listener.ciphers;
+    settings.ciphers_tls13 = listener.ciphers_tls13;
+    settings.require_certificate = listener.require_certificate;
+    settings.crlfile = listener.crlfile;
+    settings.psk_hint = listener.psk_hint;
+    if (!listener.psk_hint.empty() && !psk_file.empty()) {
+      auto table = net::load_psk_file(psk_file);
+      if (!table) return fail(table.error());
+      settings.psk_lookup = net::psk_lookup_from(std::move(table).value());
+    }
+    auto context = net::make_tls_context(settings);
+    if (!context) return fail(context.error());
+    stack->tls = std::move(context).value();
+  }
+  return std::shared_ptr<const net::TransportStack>(std::move(stack));
 }
 
 Status<std::string> Server::open_listeners() {
   for (const config::ListenerConfig& listener : config_.effective_listeners()) {
-    if (listener.protocol != "mqtt") {
-      return fail(fmt::format("listener {}: protocol {} is not supported yet", listener.port, listener.protocol));
-    }
+    auto transports = make_transports(listener, config_.max_packet_size, config_.psk_file);
+    if (!transports) return fail(fmt::format("listener {}: {}", listener.port, transports.error()));
     auto sockets = net::open_tcp_listener(listener.bind_address, listener.port);
     if (!sockets) {
       // Local-only mode opens 127.0.0.1 and ::1; one of them may be missing.
       if (!config_.listeners_configured() && !bound_ports_.empty()) continue;
       return fail(fmt::format("cannot listen on {}:{}: {}", listener.bind_address, listener.port, sockets.error()));
     }
-    const int64_t limit = listener.max_connections;  // the config already applied the global default
     for (const net::ListenSocket& socket : sockets.value()) {
       auto entry = std::make_unique<Listener>();
       entry->fd = socket.fd;
-      entry->max_connections = limit;
+      entry->max_connections = listener.max_connections;  // the config applied the global default
+      entry->transports = transports.value();
+      entry->identity_as_username = listener.use_identity_as_username;
+      entry->subject_as_username = listener.use_subject_as_username;
       listeners_.push_back(std::move(entry));
       bound_ports_.push_back(socket.port);
-      log::notice("Opening listener on {} port {}.", socket.address, socket.port);
+      log::notice("Opening {} listener on {} port {}.", listener.protocol, socket.address, socket.port);
     }
   }
   if (listeners_.empty()) return fail(std::string("no listener could be opened"));
@@ -70,6 +138,9 @@ Status<std::string> Server::open_listeners() {
 }
 
 Status<std::string> Server::start() {
+  if (auto loaded = load_access_control(); !loaded) return loaded;
+  broker_ = std::make_unique<broker::Broker>(make_broker_config(config_), *this, Clock::now(), access_.get());
+  if (auto opened = open_store(); !opened) return opened;
   if (auto opened = open_listeners(); !opened) return opened;
   const int threads = config_.threads > 0 ? config_.threads : available_cores();
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this));
@@ -77,7 +148,8 @@ Status<std::string> Server::start() {
     net::Worker* w = worker.get();
     for (size_t tag = 0; tag < listeners_.size(); ++tag) {
       const int fd = listeners_[tag]->fd;
-      w->post([w, fd, tag] { w->add_listener(fd, static_cast<int>(tag)); });
+      auto transports = listeners_[tag]->transports;
+      w->post([w, fd, tag, transports] { w->add_listener(fd, static_cast<int>(tag), transports); });
     }
     w->start();
   }
@@ -85,7 +157,14 @@ Status<std::string> Server::start() {
   return {};
 }
 
-// ---------------------------------------------------------------- net events
+// ---------------------------------------------------------------- broker calls
+
+template <typename Call>
+void Server::with_broker(Call&& call) {
+  std::lock_guard lock(broker_mutex_);
+  call(*broker_);
+  release_staged();
+}
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
   current_worker = &w;
@@ -98,27 +177,50 @@ void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, con
     return;
   }
   ++listener.open;
-  std::lock_guard lock(broker_mutex_);
-  owner_[id] = w.index();
-  listener_of_[id] = listener_tag;
-  broker_->on_open(id, peer.text, w.now());
+  with_broker([&](broker::Broker& broker) {
+    owner_[id] = w.index();
+    listener_of_[id] = listener_tag;
+    broker.on_open(id, peer.text, w.now());
+  });
+}
+
+void Server::on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerInfo& info) {
+  current_worker = &w;
+  std::optional<std::string> username;
+  with_broker([&](broker::Broker& broker) {
+    auto it = listener_of_.find(id);
+    if (it == listener_of_.end()) return;
+    const Listener& listener = *listeners_[static_cast<size_t>(it->second)];
+    if (listener.identity_as_username) {
+      username = !info.psk_identity.empty() ? info.psk_identity : info.certificate_common_name;
+    } else if (listener.subject_as_username) {
+      username = info.certificate_subject;
+    }
+    if (username && !username->empty()) broker.set_transport_username(id, *username);
+  });
 }
 
 void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) {
   current_worker = &w;
-  std::lock_guard lock(broker_mutex_);
-  broker_->on_data(id, bytes, w.now());
+  with_broker([&](broker::Broker& broker) { broker.on_data(id, bytes, w.now()); });
 }
 
 void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why) {
   current_worker = &w;
-  std::lock_guard lock(broker_mutex_);
-  broker_->on_close(id, why, w.now());
-  forget_connection(id);
+  with_broker([&](broker::Broker& broker) {
+    broker.on_close(id, why, w.now());
+    forget_connection(id);
+  });
 }
 
 void Server::on_turn_end(net::Worker& w) {
   current_worker = &w;
+  flush_batches();
+}
+
+void Server::on_verdict(uint64_t connection, bool accepted) {
+  // A checker thread: the verdict joins the broker like any other event.
+  with_broker([&](broker::Broker& broker) { broker.complete_authentication(connection, accepted, Clock::now()); });
   flush_batches();
 }
 
@@ -133,18 +235,52 @@ void Server::forget_connection(net::ConnectionId id) {
 }
 
 void Server::send(broker::ConnectionId id, std::string bytes, bool droppable) {
-  route_output(Outgoing{id, std::move(bytes), droppable, false});
+  staged_.push_back(Outgoing{id, std::move(bytes), droppable, false});
 }
 
-void Server::close(broker::ConnectionId id) {
-  route_output(Outgoing{id, {}, false, true});
-  forget_connection(id);
+void Server::close(broker::ConnectionId id) { staged_.push_back(Outgoing{id, {}, false, true}); }
+
+void Server::hold_until(uint64_t sequence) {
+  staged_sequence_ = std::max(staged_sequence_, sequence);
+  last_hold_ = std::max(last_hold_, sequence);
+}
+
+void Server::release_staged() {
+  // Output waits for the store when its call committed records that are not
+  // durable yet, or when earlier output still waits (order per connection).
+  const bool must_wait = !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
+  for (Outgoing& item : staged_) {
+    if (must_wait) {
+      held_.push_back(HeldOutput{staged_sequence_, std::move(item)});
+    } else {
+      route_output(std::move(item));
+    }
+  }
+  staged_.clear();
+  staged_sequence_ = 0;
+}
+
+void Server::on_durable(uint64_t sequence) {
+  // The store thread: release what became durable, in order.
+  {
+    std::lock_guard lock(broker_mutex_);
+    release_durable(sequence);
+  }
+  flush_batches();
+}
+
+void Server::release_durable(uint64_t durable) {
+  while (!held_.empty() && held_.front().sequence <= durable) {
+    route_output(std::move(held_.front().item));
+    held_.pop_front();
+  }
 }
 
 void Server::route_output(Outgoing item) {
   auto it = owner_.find(item.id);
   if (it == owner_.end()) return;
   const int owner = it->second;
+  if (item.close) forget_connection(item.id);
   if (current_worker && current_worker->index() == owner) {
     apply_output(*current_worker, item);
     return;
@@ -169,7 +305,7 @@ void Server::apply_output(net::Worker& worker, Outgoing& item) {
 
 void Server::flush_batches() {
   auto& batches = batches_for_thread(workers_.size());
-  for (size_t target = 0; target < batches.size(); ++target) {
+  for (size_t target = 0; target < batches.size() && target < workers_.size(); ++target) {
     if (batches[target].empty()) continue;
     net::Worker* worker = workers_[target].get();
     auto batch = std::make_shared<std::vector<Outgoing>>(std::move(batches[target]));
@@ -189,18 +325,17 @@ std::vector<std::vector<Server::Outgoing>>& Server::batches_for_thread(size_t wo
 // ---------------------------------------------------------------- main loop
 
 void Server::tick() {
-  {
-    std::lock_guard lock(broker_mutex_);
-    broker_->tick(Clock::now());
-  }
+  with_broker([&](broker::Broker& broker) { broker.tick(Clock::now()); });
   flush_batches();
 }
 
 void Server::shutdown() {
   log::notice("stellwerk shutting down.");
-  {
-    std::lock_guard lock(broker_mutex_);
-    broker_->shutdown(Clock::now());
+  with_broker([&](broker::Broker& broker) { broker.shutdown(Clock::now()); });
+  if (store_ && last_hold_) {
+    // What the last calls committed is written, and their output released,
+    // before the workers stop.
+    (void)store_->wait_durable(last_hold_, std::chrono::seconds(2));
   }
   flush_batches();
   // Let the workers write the DISCONNECTs they were just handed.
@@ -224,7 +359,7 @@ void Server::run() {
       signalfd_siginfo info{};
       if (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
         if (info.ssi_signo == SIGHUP) {
-          log::notice("SIGHUP received: nothing to reload yet in this build.");
+          log::notice("SIGHUP received: configuration reload is not supported yet; nothing changed.");
         } else {
           log::notice("Signal {} received.", info.ssi_signo);
           break;

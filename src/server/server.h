@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,9 @@
 #include "broker/broker.h"
 #include "config/config.h"
 #include "net/connection_handler.h"
+#include "net/transport.h"
+#include "server/access_control.h"
+#include "store/store.h"
 
 namespace stellwerk::net {
 class Worker;
@@ -53,10 +57,12 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   void on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) override;
   void on_close(net::Worker& w, net::ConnectionId id, std::string_view why) override;
   void on_turn_end(net::Worker& w) override;
+  void on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerInfo& info) override;
 
   // broker::Outbox (called with the broker lock held)
   void send(broker::ConnectionId id, std::string bytes, bool droppable) override;
   void close(broker::ConnectionId id) override;
+  void hold_until(uint64_t sequence) override;
 
  private:
   struct Outgoing {
@@ -68,7 +74,14 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   struct Listener {
     int fd;
     int64_t max_connections;
+    std::shared_ptr<const net::TransportStack> transports;  // null = plain TCP
+    bool identity_as_username = false;  // use_identity_as_username
+    bool subject_as_username = false;   // use_subject_as_username
     std::atomic<int64_t> open{0};
+  };
+  struct HeldOutput {
+    uint64_t sequence;  // released once the store made this durable
+    Outgoing item;
   };
 
   void route_output(Outgoing item);
@@ -79,10 +92,27 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   void tick();
   void shutdown();
   [[nodiscard]] Status<std::string> open_listeners();
+  [[nodiscard]] Status<std::string> open_store();
+  [[nodiscard]] Status<std::string> load_access_control();
+  // Runs `call` on the broker under its lock, then routes or holds what it sent.
+  template <typename Call>
+  void with_broker(Call&& call);
+  void release_staged();
+  void release_durable(uint64_t durable);
+  void on_durable(uint64_t sequence);
+  void on_verdict(uint64_t connection, bool accepted);
 
   config::Config config_;
+  std::unique_ptr<FileAccessControl> access_;  // outlives the broker
+  std::unique_ptr<store::Store> store_;         // outlives the broker
   std::mutex broker_mutex_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_
+  // Output of the running broker call; routed, or held for the store, when
+  // the call returns. Guarded by broker_mutex_.
+  std::vector<Outgoing> staged_;
+  uint64_t staged_sequence_ = 0;
+  uint64_t last_hold_ = 0;  // the highest sequence any output waited for
+  std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
   // Which worker owns a connection; guarded by broker_mutex_.
   std::unordered_map<net::ConnectionId, int> owner_;
   // Which listener a connection came from; guarded by broker_mutex_.

@@ -55,6 +55,16 @@ Inflight& Session::start_inflight(Delivery delivery) {
   return inflight_.back();
 }
 
+void Session::restore_inflight(Inflight entry) {
+  last_packet_id_ = std::max(last_packet_id_, entry.packet_id);
+  inflight_.push_back(std::move(entry));
+}
+
+void Session::restore_queued(Delivery delivery) {
+  queued_bytes_ += delivery.message->footprint();
+  queue_.push_back(std::move(delivery));
+}
+
 bool Session::complete_inflight(uint16_t packet_id, InflightState expected) {
   auto it = std::find_if(inflight_.begin(), inflight_.end(),
                          [&](const Inflight& f) { return f.packet_id == packet_id; });

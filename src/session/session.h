@@ -94,6 +94,12 @@ class Session {
   // Registers a QoS 1/2 delivery as sent with a fresh packet id.
   Inflight& start_inflight(Delivery delivery);
   size_t inflight_count() const { return inflight_.size(); }
+  // Puts back an entry recovered from the store, keeping its packet id so the
+  // resend uses the same one [MQTT-4.4.0-1].
+  void restore_inflight(Inflight entry);
+  // Puts back a recovered queue entry; limits do not apply to what was
+  // accepted before the restart.
+  void restore_queued(Delivery delivery);
   // PUBACK / PUBCOMP: removes the entry. False when the id is unknown or in
   // the wrong state.
   bool complete_inflight(uint16_t packet_id, InflightState expected);
@@ -106,6 +112,9 @@ class Session {
   bool begin_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.insert(packet_id).second; }
   bool release_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.erase(packet_id) > 0; }
   size_t inbound_qos2_count() const { return inbound_qos2_.size(); }
+
+  // Whether the session outlives its connection (and so is stored).
+  bool persistent() const { return lifetime_.expiry_interval != 0; }
 
   // Drops all queued and in-flight messages (clean start).
   void clear_messages();

@@ -115,6 +115,7 @@ void ScriptedHandler::on_data(Worker& w, ConnectionId id, std::span<const uint8_
   {
     std::lock_guard lock(mutex_);
     bytes_received_ += bytes.size();
+    received_[id].append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     largest_chunk_ = std::max(largest_chunk_, bytes.size());
   }
   if (when_data) return when_data(w, id, bytes);
@@ -124,6 +125,22 @@ void ScriptedHandler::on_data(Worker& w, ConnectionId id, std::span<const uint8_
 void ScriptedHandler::on_close(Worker&, ConnectionId id, std::string_view why) {
   std::lock_guard lock(mutex_);
   closed_.emplace_back(id, std::string(why));
+}
+
+void ScriptedHandler::on_peer_info(Worker&, ConnectionId id, const PeerInfo& info) {
+  std::lock_guard lock(mutex_);
+  peer_infos_.emplace_back(id, info);
+}
+
+std::vector<std::pair<ConnectionId, PeerInfo>> ScriptedHandler::peer_infos() const {
+  std::lock_guard lock(mutex_);
+  return peer_infos_;
+}
+
+std::string ScriptedHandler::received(ConnectionId id) const {
+  std::lock_guard lock(mutex_);
+  auto it = received_.find(id);
+  return it == received_.end() ? std::string() : it->second;
 }
 
 void ScriptedHandler::on_turn_end(Worker&) { turn_ends_.fetch_add(1); }
@@ -148,14 +165,24 @@ size_t ScriptedHandler::largest_chunk() const {
   return largest_chunk_;
 }
 
-void WorkerFixture::start(int worker_count, WorkerOptions options) {
+void WorkerFixture::start(int worker_count, WorkerOptions options,
+                          std::shared_ptr<const TransportStack> transports) {
   auto opened = open_tcp_listener("127.0.0.1", 0);
   ASSERT_TRUE(opened.ok()) << opened.error();
   listeners_ = std::move(opened.value());
   for (int i = 0; i < worker_count; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, handler_, options));
-    for (const ListenSocket& l : listeners_) workers_.back()->add_listener(l.fd, kListenerTag);
+    for (const ListenSocket& l : listeners_) workers_.back()->add_listener(l.fd, kListenerTag, transports);
     workers_.back()->start();
+  }
+}
+
+void WorkerFixture::set_transports(std::shared_ptr<const TransportStack> transports) {
+  for (auto& w : workers_) {
+    run_on(*w, [&] {
+      for (const ListenSocket& l : listeners_) w->set_listener_transports(l.fd, transports);
+      return 0;
+    });
   }
 }
 

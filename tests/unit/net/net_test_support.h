@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <latch>
+#include <map>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -102,10 +103,14 @@ class ScriptedHandler : public ConnectionHandler {
   void on_open(Worker& w, ConnectionId id, int listener_tag, const PeerAddress& peer) override;
   void on_data(Worker& w, ConnectionId id, std::span<const uint8_t> bytes) override;
   void on_close(Worker& w, ConnectionId id, std::string_view why) override;
+  void on_peer_info(Worker& w, ConnectionId id, const PeerInfo& info) override;
   void on_turn_end(Worker& w) override;
 
   std::vector<Opened> opened() const;
   std::vector<std::pair<ConnectionId, std::string>> closed() const;
+  std::vector<std::pair<ConnectionId, PeerInfo>> peer_infos() const;
+  // Everything on_data delivered, per connection, in order.
+  std::string received(ConnectionId id) const;
   size_t bytes_received() const;
   size_t largest_chunk() const;
   uint64_t turn_ends() const { return turn_ends_.load(); }
@@ -114,6 +119,8 @@ class ScriptedHandler : public ConnectionHandler {
   mutable std::mutex mutex_;
   std::vector<Opened> opened_;
   std::vector<std::pair<ConnectionId, std::string>> closed_;
+  std::vector<std::pair<ConnectionId, PeerInfo>> peer_infos_;
+  std::map<ConnectionId, std::string> received_;
   size_t bytes_received_ = 0;
   size_t largest_chunk_ = 0;
   std::atomic<uint64_t> turn_ends_{0};
@@ -123,11 +130,14 @@ class ScriptedHandler : public ConnectionHandler {
 class WorkerFixture : public ::testing::Test {
  protected:
   static constexpr int kListenerTag = 7;
-  void start(int worker_count, WorkerOptions options = {});
+  void start(int worker_count, WorkerOptions options = {},
+             std::shared_ptr<const TransportStack> transports = nullptr);
   void TearDown() override;
   uint16_t port() const { return listeners_.front().port; }
   int listener_fd() const { return listeners_.front().fd; }
   Worker& worker(int index) { return *workers_[static_cast<size_t>(index)]; }
+  // Swaps every worker's transports for the listener (as a TLS reload would).
+  void set_transports(std::shared_ptr<const TransportStack> transports);
   size_t total_connections() const;
 
   ScriptedHandler handler_;  // declared first: outlives the workers

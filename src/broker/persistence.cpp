@@ -1,0 +1,66 @@
+// What the broker records in the durable store, and how it rebuilds itself
+// from what the store recovered. Every public entry point of the broker
+// collects its records in one batch and commits it at the end of the call;
+// the output of that call is held by the Outbox until the batch is durable,
+// so no acknowledgement leaves before what it promises is on disk
+// (docs/formats/store.md, "What the broker waits for").
+#include "base/log.h"
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "store/store.h"
+
+namespace stellwerk::broker {
+
+store::Batch* Broker::batch() {
+  if (!store_) return nullptr;
+  if (!batch_) batch_ = std::make_unique<store::Batch>(store_->batch(store::TimeBase::now()));
+  return batch_.get();
+}
+
+store::Batch* Broker::batch_for(const session::Session& session) {
+  return session.persistent() ? batch() : nullptr;
+}
+
+void Broker::commit_batch() {
+  if (!batch_) return;
+  std::unique_ptr<store::Batch> done = std::move(batch_);
+  if (done->empty()) return;
+  auto sequence = store_->commit(std::move(*done));
+  if (!sequence) {
+    // The store has failed for good and logged why; acknowledgements are
+    // held from here on rather than promising what cannot be kept.
+    outbox_.hold_until(UINT64_MAX);
+    return;
+  }
+  outbox_.hold_until(sequence.value());
+}
+
+void Broker::restore(const store::RecoveredState& state, TimePoint now) {
+  const store::TimeBase time = store::TimeBase::now();
+  for (const session::MessagePtr& message : state.retained) retained_.set(message->topic, message);
+  for (const store::RecoveredSession& recovered : state.sessions) {
+    auto fresh = std::make_unique<session::Session>(next_session_id_++, recovered.client_id);
+    session::Session& session = *fresh;
+    session.lifetime() = store::to_lifetime(recovered.info, time);
+    session::Lifetime& lifetime = session.lifetime();
+    // A session whose client was connected when the broker stopped starts
+    // its expiry now, as if the client had just gone.
+    if (!lifetime.expires_at && lifetime.expiry_interval != session::Lifetime::kNever) {
+      lifetime.expires_at = now + std::chrono::seconds(lifetime.expiry_interval);
+    }
+    for (const auto& [filter, subscription] : recovered.subscriptions) {
+      session.add_subscription(filter, subscription);
+      (void)subscriptions_.subscribe(filter, session.id(), SubscriptionValue{subscription.options,
+                                                                              subscription.identifier});
+    }
+    for (const session::Delivery& delivery : recovered.queue) session.restore_queued(delivery);
+    for (const session::Inflight& entry : recovered.inflight) session.restore_inflight(entry);
+    for (uint16_t packet_id : recovered.inbound_qos2) (void)session.begin_inbound_qos2(packet_id);
+    sessions_by_id_[session.id()] = &session;
+    sessions_.emplace(recovered.client_id, std::move(fresh));
+  }
+  log::notice("Restored {} retained messages and {} sessions from the store.", state.retained.size(),
+              state.sessions.size());
+}
+
+}  // namespace stellwerk::broker
