@@ -27,12 +27,13 @@ ContextStatus problem(std::string_view setting, std::string_view value) {
 }
 
 ContextStatus set_versions(SSL_CTX* ctx, const std::string& version) {
-  int minimum = TLS1_2_VERSION, maximum = 0;  // 0: the highest OpenSSL knows
-  if (version == "tlsv1.2") {
-    maximum = TLS1_2_VERSION;
-  } else if (version == "tlsv1.3") {
-    minimum = maximum = TLS1_3_VERSION;
-  } else if (!version.empty()) {
+  // As in mosquitto 2, tls_version is the lowest version accepted; newer
+  // ones are always allowed. TLS 1.1 and older are not offered at all.
+  int minimum = TLS1_2_VERSION;
+  const int maximum = 0;  // 0: the highest OpenSSL knows
+  if (version == "tlsv1.3") {
+    minimum = TLS1_3_VERSION;
+  } else if (!version.empty() && version != "tlsv1.2") {
     return fail(fmt::format("tls_version {}: expected tlsv1.2, tlsv1.3 or nothing", version));
   }
   if (SSL_CTX_set_min_proto_version(ctx, minimum) != 1 || SSL_CTX_set_max_proto_version(ctx, maximum) != 1) {
