@@ -1,8 +1,10 @@
 // MQTT 5 properties (v5 section 2.2.2, Table 2-4). Each property has an
 // identifier, a wire type and the set of packets (plus Will Properties) that
 // may carry it. Fields of the same wire type are listed in arrays of member
-// pointers so that reading, writing and measuring are loops over data rather
-// than one hand-written branch per property.
+// pointers (in properties.h, shared with the store) so that reading, writing
+// and measuring are loops over data rather than one hand-written branch per
+// property. UTF-8 strings and binary data share one array; Info::kind tells
+// them apart.
 #include "mqtt/properties.h"
 
 #include <fmt/format.h>
@@ -18,48 +20,6 @@ enum class Kind : uint8_t { none, byte, two_byte, four_byte, varint, utf8, binar
 // Error in every case the spec names.
 enum class Rule : uint8_t { any, zero_or_one, non_zero, topic_name };
 
-template <typename T>
-struct Field {
-  uint8_t id;
-  std::optional<T> Properties::*member;
-};
-
-constexpr Field<uint8_t> kByteFields[] = {
-    {0x01, &Properties::payload_format_indicator},
-    {0x17, &Properties::request_problem_information},
-    {0x19, &Properties::request_response_information},
-    {0x24, &Properties::maximum_qos},
-    {0x25, &Properties::retain_available},
-    {0x28, &Properties::wildcard_subscription_available},
-    {0x29, &Properties::subscription_identifier_available},
-    {0x2A, &Properties::shared_subscription_available},
-};
-constexpr Field<uint16_t> kTwoByteFields[] = {
-    {0x13, &Properties::server_keep_alive},
-    {0x21, &Properties::receive_maximum},
-    {0x22, &Properties::topic_alias_maximum},
-    {0x23, &Properties::topic_alias},
-};
-constexpr Field<uint32_t> kFourByteFields[] = {
-    {0x02, &Properties::message_expiry_interval},
-    {0x11, &Properties::session_expiry_interval},
-    {0x18, &Properties::will_delay_interval},
-    {0x27, &Properties::maximum_packet_size},
-};
-// UTF-8 strings and binary data share one wire form; Info::kind tells them apart.
-constexpr Field<std::string> kStringFields[] = {
-    {0x03, &Properties::content_type},
-    {0x08, &Properties::response_topic},
-    {0x09, &Properties::correlation_data},
-    {0x12, &Properties::assigned_client_identifier},
-    {0x15, &Properties::authentication_method},
-    {0x16, &Properties::authentication_data},
-    {0x1A, &Properties::response_information},
-    {0x1C, &Properties::server_reference},
-    {0x1F, &Properties::reason_string},
-};
-constexpr uint8_t kSubscriptionIdentifier = 0x0B;
-constexpr uint8_t kUserProperty = 0x26;
 constexpr uint8_t kMaxPropertyId = 0x2A;
 
 constexpr uint16_t in(std::initializer_list<PacketType> types, bool will = false) {
@@ -78,12 +38,12 @@ struct Info {
   Kind kind = Kind::none;
   uint16_t scopes = 0;
   Rule rule = Rule::any;
-  uint8_t index = 0;  // position in the Field array of its kind
+  uint8_t index = 0;  // position in the PropertyField array of its kind
   const char* name = "";
 };
 
 template <typename T, size_t N>
-constexpr uint8_t index_in(const Field<T> (&fields)[N], uint8_t id) {
+constexpr uint8_t index_in(const PropertyField<T> (&fields)[N], uint8_t id) {
   for (size_t i = 0; i < N; ++i) {
     if (fields[i].id == id) return static_cast<uint8_t>(i);
   }
@@ -93,24 +53,24 @@ constexpr uint8_t index_in(const Field<T> (&fields)[N], uint8_t id) {
 constexpr std::array<Info, kMaxPropertyId + 1> make_table() {
   std::array<Info, kMaxPropertyId + 1> t{};
   auto byte = [&](uint8_t id, uint16_t scopes, Rule rule, const char* name) {
-    t[id] = {Kind::byte, scopes, rule, index_in(kByteFields, id), name};
+    t[id] = {Kind::byte, scopes, rule, index_in(kByteProperties, id), name};
   };
   auto two = [&](uint8_t id, uint16_t scopes, Rule rule, const char* name) {
-    t[id] = {Kind::two_byte, scopes, rule, index_in(kTwoByteFields, id), name};
+    t[id] = {Kind::two_byte, scopes, rule, index_in(kTwoByteProperties, id), name};
   };
   auto four = [&](uint8_t id, uint16_t scopes, Rule rule, const char* name) {
-    t[id] = {Kind::four_byte, scopes, rule, index_in(kFourByteFields, id), name};
+    t[id] = {Kind::four_byte, scopes, rule, index_in(kFourByteProperties, id), name};
   };
   auto text = [&](uint8_t id, Kind kind, uint16_t scopes, Rule rule, const char* name) {
-    t[id] = {kind, scopes, rule, index_in(kStringFields, id), name};
+    t[id] = {kind, scopes, rule, index_in(kStringProperties, id), name};
   };
   byte(0x01, kWillAndPublish, Rule::any, "Payload Format Indicator");
   four(0x02, kWillAndPublish, Rule::any, "Message Expiry Interval");
   text(0x03, Kind::utf8, kWillAndPublish, Rule::any, "Content Type");
   text(0x08, Kind::utf8, kWillAndPublish, Rule::topic_name, "Response Topic");
   text(0x09, Kind::binary, kWillAndPublish, Rule::any, "Correlation Data");
-  t[kSubscriptionIdentifier] = {Kind::varint, in({P::publish, P::subscribe}), Rule::non_zero, 0,
-                                "Subscription Identifier"};
+  t[kSubscriptionIdentifierId] = {Kind::varint, in({P::publish, P::subscribe}), Rule::non_zero, 0,
+                                  "Subscription Identifier"};
   four(0x11, in({P::connect, P::connack, P::disconnect}), Rule::any, "Session Expiry Interval");
   text(0x12, Kind::utf8, in({P::connack}), Rule::any, "Assigned Client Identifier");
   two(0x13, in({P::connack}), Rule::any, "Server Keep Alive");
@@ -132,7 +92,7 @@ constexpr std::array<Info, kMaxPropertyId + 1> make_table() {
   two(0x23, in({P::publish}), Rule::non_zero, "Topic Alias");
   byte(0x24, in({P::connack}), Rule::zero_or_one, "Maximum QoS");
   byte(0x25, in({P::connack}), Rule::zero_or_one, "Retain Available");
-  t[kUserProperty] = {Kind::pair, kEveryScope, Rule::any, 0, "User Property"};
+  t[kUserPropertyId] = {Kind::pair, kEveryScope, Rule::any, 0, "User Property"};
   four(0x27, in({P::connect, P::connack}), Rule::non_zero, "Maximum Packet Size");
   byte(0x28, in({P::connack}), Rule::zero_or_one, "Wildcard Subscription Available");
   byte(0x29, in({P::connack}), Rule::zero_or_one, "Subscription Identifier Available");
@@ -171,7 +131,7 @@ void read_text(Reader& reader, const Info& info, Properties& out) {
     reader.malformed(fmt::format("{} is not a valid topic name", info.name));
     return;
   }
-  store_once(reader, info, out.*kStringFields[info.index].member, std::string(text));
+  store_once(reader, info, out.*kStringProperties[info.index].member, std::string(text));
 }
 
 void read_subscription_identifier(Reader& reader, const Info& info, PropertyScope scope,
@@ -208,19 +168,19 @@ void read_one_property(Reader& reader, PropertyScope scope, Properties& out) {
     case Kind::byte: {
       uint8_t value = reader.u8();
       check_rule(reader, info, value);
-      store_once(reader, info, out.*kByteFields[info.index].member, value);
+      store_once(reader, info, out.*kByteProperties[info.index].member, value);
       break;
     }
     case Kind::two_byte: {
       uint16_t value = reader.u16();
       check_rule(reader, info, value);
-      store_once(reader, info, out.*kTwoByteFields[info.index].member, value);
+      store_once(reader, info, out.*kTwoByteProperties[info.index].member, value);
       break;
     }
     case Kind::four_byte: {
       uint32_t value = reader.u32();
       check_rule(reader, info, value);
-      store_once(reader, info, out.*kFourByteFields[info.index].member, value);
+      store_once(reader, info, out.*kFourByteProperties[info.index].member, value);
       break;
     }
     case Kind::utf8:
@@ -239,43 +199,43 @@ void check_block(Reader& reader, const Properties& properties) {
   }
 }
 
+// Values in their v5 wire form: big-endian integers, length-prefixed strings.
+template <typename Sink>
+void write_value(Sink& sink, uint8_t value) {
+  sink.u8(value);
+}
+template <typename Sink>
+void write_value(Sink& sink, uint16_t value) {
+  sink.u16(value);
+}
+template <typename Sink>
+void write_value(Sink& sink, uint32_t value) {
+  sink.u32(value);
+}
+template <typename Sink>
+void write_value(Sink& sink, const std::string& value) {
+  sink.string(value);
+}
+
 template <typename Sink>
 void write_content(const Properties& p, PropertyScope scope, Sink& sink) {
-  for (const auto& field : kByteFields) {
+  for_each_property_field([&](const auto& field) {
     const auto& value = p.*field.member;
-    if (!value || !allowed(field.id, scope)) continue;
+    if (!value || !allowed(field.id, scope)) return;
     sink.u8(field.id);
-    sink.u8(*value);
-  }
-  for (const auto& field : kTwoByteFields) {
-    const auto& value = p.*field.member;
-    if (!value || !allowed(field.id, scope)) continue;
-    sink.u8(field.id);
-    sink.u16(*value);
-  }
-  for (const auto& field : kFourByteFields) {
-    const auto& value = p.*field.member;
-    if (!value || !allowed(field.id, scope)) continue;
-    sink.u8(field.id);
-    sink.u32(*value);
-  }
-  for (const auto& field : kStringFields) {
-    const auto& value = p.*field.member;
-    if (!value || !allowed(field.id, scope)) continue;
-    sink.u8(field.id);
-    sink.string(*value);
-  }
-  if (allowed(kSubscriptionIdentifier, scope)) {
+    write_value(sink, *value);
+  });
+  if (allowed(kSubscriptionIdentifierId, scope)) {
     // SUBSCRIBE carries at most one; only PUBLISH may repeat it.
     bool single = scope.bit == scope_of(PacketType::subscribe).bit;
     for (uint32_t id : p.subscription_identifiers) {
-      sink.u8(kSubscriptionIdentifier);
+      sink.u8(kSubscriptionIdentifierId);
       sink.varint(id);
       if (single) break;
     }
   }
   for (const auto& [key, value] : p.user_properties) {
-    sink.u8(kUserProperty);
+    sink.u8(kUserPropertyId);
     sink.string(key);
     sink.string(value);
   }

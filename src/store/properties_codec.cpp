@@ -1,9 +1,9 @@
 // mqtt::Properties in records. Every property the packet model has is kept,
 // not only those a message uses today, so that a new use of a property does
-// not silently lose it across a restart. One table per value type maps the
-// MQTT property id to the struct member; both directions read the tables.
-#include <array>
-
+// not silently lose it across a restart. The map from MQTT property id to
+// struct member is the mqtt module's (for_each_property_field); only the byte
+// form of each value is the store's own (docs/formats/store.md).
+#include "mqtt/properties.h"
 #include "store/record.h"
 
 namespace stellwerk::store {
@@ -12,47 +12,10 @@ namespace {
 using mqtt::Properties;
 using namespace coding;
 
-template <typename T>
-struct Field {
-  uint8_t id;
-  std::optional<T> Properties::*member;
-};
+using mqtt::wire::for_each_property_field;
+using mqtt::wire::kSubscriptionIdentifierId;
+using mqtt::wire::kUserPropertyId;
 
-constexpr std::array<Field<uint8_t>, 8> kByteFields{{
-    {0x01, &Properties::payload_format_indicator},
-    {0x17, &Properties::request_problem_information},
-    {0x19, &Properties::request_response_information},
-    {0x24, &Properties::maximum_qos},
-    {0x25, &Properties::retain_available},
-    {0x28, &Properties::wildcard_subscription_available},
-    {0x29, &Properties::subscription_identifier_available},
-    {0x2A, &Properties::shared_subscription_available},
-}};
-constexpr std::array<Field<uint16_t>, 4> kShortFields{{
-    {0x13, &Properties::server_keep_alive},
-    {0x21, &Properties::receive_maximum},
-    {0x22, &Properties::topic_alias_maximum},
-    {0x23, &Properties::topic_alias},
-}};
-constexpr std::array<Field<uint32_t>, 4> kIntFields{{
-    {0x02, &Properties::message_expiry_interval},
-    {0x11, &Properties::session_expiry_interval},
-    {0x18, &Properties::will_delay_interval},
-    {0x27, &Properties::maximum_packet_size},
-}};
-constexpr std::array<Field<std::string>, 9> kStringFields{{
-    {0x03, &Properties::content_type},
-    {0x08, &Properties::response_topic},
-    {0x09, &Properties::correlation_data},
-    {0x12, &Properties::assigned_client_identifier},
-    {0x15, &Properties::authentication_method},
-    {0x16, &Properties::authentication_data},
-    {0x1A, &Properties::response_information},
-    {0x1C, &Properties::server_reference},
-    {0x1F, &Properties::reason_string},
-}};
-constexpr uint8_t kSubscriptionIdentifier = 0x0B;
-constexpr uint8_t kUserProperty = 0x26;
 constexpr uint8_t kEnd = 0x00;
 
 void put_value(std::string& out, uint8_t value) { put_u8(out, value); }
@@ -65,35 +28,33 @@ void get_value(Reader& reader, uint16_t& value) { value = reader.u16(); }
 void get_value(Reader& reader, uint32_t& value) { value = reader.u32(); }
 void get_value(Reader& reader, std::string& value) { value = reader.string(); }
 
-template <typename T, size_t N>
-void encode_fields(const std::array<Field<T>, N>& fields, const Properties& properties, std::string& out) {
-  for (const Field<T>& field : fields) {
-    const std::optional<T>& value = properties.*field.member;
-    if (!value) continue;
+void encode_fields(const Properties& properties, std::string& out) {
+  for_each_property_field([&](const auto& field) {
+    const auto& value = properties.*field.member;
+    if (!value) return;
     put_u8(out, field.id);
     put_value(out, *value);
-  }
+  });
 }
 
-// True when `id` belongs to this table (and the value was read).
-template <typename T, size_t N>
-bool decode_field(const std::array<Field<T>, N>& fields, uint8_t id, Reader& reader, Properties& out) {
-  for (const Field<T>& field : fields) {
-    if (field.id != id) continue;
-    T value{};
-    get_value(reader, value);
-    out.*field.member = std::move(value);
-    return true;
-  }
-  return false;
+// True when `id` is a single-valued property (and its value was read).
+bool decode_field(uint8_t id, Reader& reader, Properties& out) {
+  bool found = false;
+  for_each_property_field([&](const auto& field) {
+    if (found || field.id != id) return;
+    auto& slot = out.*field.member;
+    get_value(reader, slot.emplace());
+    found = true;
+  });
+  return found;
 }
 
 bool decode_repeated(uint8_t id, Reader& reader, Properties& out) {
-  if (id == kSubscriptionIdentifier) {
+  if (id == kSubscriptionIdentifierId) {
     out.subscription_identifiers.push_back(reader.varint32());
     return true;
   }
-  if (id == kUserProperty) {
+  if (id == kUserPropertyId) {
     std::string key = reader.string();
     out.user_properties.emplace_back(std::move(key), reader.string());
     return true;
@@ -102,24 +63,19 @@ bool decode_repeated(uint8_t id, Reader& reader, Properties& out) {
 }
 
 bool decode_one(uint8_t id, Reader& reader, Properties& out) {
-  return decode_field(kByteFields, id, reader, out) || decode_field(kShortFields, id, reader, out) ||
-         decode_field(kIntFields, id, reader, out) || decode_field(kStringFields, id, reader, out) ||
-         decode_repeated(id, reader, out);
+  return decode_field(id, reader, out) || decode_repeated(id, reader, out);
 }
 
 }  // namespace
 
 void encode_properties(const Properties& properties, std::string& out) {
-  encode_fields(kByteFields, properties, out);
-  encode_fields(kShortFields, properties, out);
-  encode_fields(kIntFields, properties, out);
-  encode_fields(kStringFields, properties, out);
+  encode_fields(properties, out);
   for (uint32_t identifier : properties.subscription_identifiers) {
-    put_u8(out, kSubscriptionIdentifier);
+    put_u8(out, kSubscriptionIdentifierId);
     put_varint(out, identifier);
   }
   for (const auto& [key, value] : properties.user_properties) {
-    put_u8(out, kUserProperty);
+    put_u8(out, kUserPropertyId);
     put_bytes(out, key);
     put_bytes(out, value);
   }

@@ -7,41 +7,12 @@
 #include <set>
 
 #include "store/frame.h"
+#include "store_test_util.h"
 
 namespace stellwerk::store {
 namespace {
 
-mqtt::Properties all_properties() {
-  mqtt::Properties p;
-  p.payload_format_indicator = 1;
-  p.message_expiry_interval = 30;
-  p.content_type = "text/plain";
-  p.response_topic = "reply/here";
-  p.correlation_data = std::string("\0\x01\x02", 3);
-  p.subscription_identifiers = {1, 268435455};
-  p.session_expiry_interval = 99;
-  p.assigned_client_identifier = "auto-1";
-  p.server_keep_alive = 30;
-  p.authentication_method = "SCRAM";
-  p.authentication_data = "data";
-  p.request_problem_information = 0;
-  p.will_delay_interval = 5;
-  p.request_response_information = 1;
-  p.response_information = "info";
-  p.server_reference = "other";
-  p.reason_string = "why";
-  p.receive_maximum = 10;
-  p.topic_alias_maximum = 4;
-  p.topic_alias = 2;
-  p.maximum_qos = 1;
-  p.retain_available = 1;
-  p.user_properties = {{"k", "v"}, {"k", "v2"}, {"", ""}};
-  p.maximum_packet_size = 1 << 20;
-  p.wildcard_subscription_available = 0;
-  p.subscription_identifier_available = 1;
-  p.shared_subscription_available = 1;
-  return p;
-}
+using testing::all_properties;
 
 DeliveryRef delivery() { return DeliveryRef{77, mqtt::QoS::exactly_once, true, {3, 4, 300000}}; }
 
