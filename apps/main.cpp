@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "broker_main.h"
+#include "commands_bench.h"
 #include "commands_passwd.h"
 #include "commands_tools.h"
 
@@ -16,6 +17,7 @@ void print_usage() {
       "       stellwerk pub ...   publish (flags as mosquitto_pub)\n"
       "       stellwerk sub ...   subscribe (flags as mosquitto_sub)\n"
       "       stellwerk passwd ...   manage a password file (flags as mosquitto_passwd)\n"
+      "       stellwerk bench ...    load generator (scenarios: fan-in fan-out pairs slow latency connections)\n"
       "Run `stellwerk pub --help` or `stellwerk sub --help` for their flags.\n",
       stdout);
 }
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
     if (command == "pub") return run_pub_command(argc - 1, argv + 1);
     if (command == "sub") return run_sub_command(argc - 1, argv + 1);
     if (command == "passwd") return run_passwd_command(argc - 1, argv + 1);
+    if (command == "bench") return run_bench_command(argc - 1, argv + 1);
     if (command == "--help" || command == "-h") {
       print_usage();
       return 0;

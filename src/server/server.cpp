@@ -22,7 +22,8 @@ namespace {
 constexpr size_t kSlowReaderOutputLimit = 8 * 1024 * 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
-// The worker whose thread is running, or null on the main and store threads.
+// The worker whose thread is running, or null on the main, store and
+// password-checker threads.
 thread_local net::Worker* current_worker = nullptr;
 
 }  // namespace
@@ -144,6 +145,8 @@ Status<std::string> Server::start() {
   if (auto opened = open_listeners(); !opened) return opened;
   const int threads = config_.threads > 0 ? config_.threads : available_cores();
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this));
+  routed_.resize(workers_.size());
+  drain_posted_.resize(workers_.size(), false);
   for (auto& worker : workers_) {
     net::Worker* w = worker.get();
     for (size_t tag = 0; tag < listeners_.size(); ++tag) {
@@ -164,6 +167,7 @@ void Server::with_broker(Call&& call) {
   std::lock_guard lock(broker_mutex_);
   call(*broker_);
   release_staged();
+  deliver_routed(current_worker);
 }
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
@@ -213,15 +217,11 @@ void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why
   });
 }
 
-void Server::on_turn_end(net::Worker& w) {
-  current_worker = &w;
-  flush_batches();
-}
+void Server::on_turn_end(net::Worker& w) { current_worker = &w; }
 
 void Server::on_verdict(uint64_t connection, bool accepted) {
   // A checker thread: the verdict joins the broker like any other event.
   with_broker([&](broker::Broker& broker) { broker.complete_authentication(connection, accepted, Clock::now()); });
-  flush_batches();
 }
 
 // ---------------------------------------------------------------- output
@@ -262,11 +262,9 @@ void Server::release_staged() {
 
 void Server::on_durable(uint64_t sequence) {
   // The store thread: release what became durable, in order.
-  {
-    std::lock_guard lock(broker_mutex_);
-    release_durable(sequence);
-  }
-  flush_batches();
+  std::lock_guard lock(broker_mutex_);
+  release_durable(sequence);
+  deliver_routed(nullptr);
 }
 
 void Server::release_durable(uint64_t durable) {
@@ -279,13 +277,40 @@ void Server::release_durable(uint64_t durable) {
 void Server::route_output(Outgoing item) {
   auto it = owner_.find(item.id);
   if (it == owner_.end()) return;
-  const int owner = it->second;
+  const auto owner = static_cast<size_t>(it->second);
   if (item.close) forget_connection(item.id);
-  if (current_worker && current_worker->index() == owner) {
-    apply_output(*current_worker, item);
-    return;
+  routed_[owner].push_back(std::move(item));
+}
+
+void Server::deliver_routed(net::Worker* caller) {
+  // Order per connection is the order of routed_[w]: every item joins it
+  // under the broker lock in the order the broker produced it, and only
+  // worker w takes items out, from the front. So a message routed on another
+  // worker can never be overtaken by a later one sent on the owner.
+  if (caller) {
+    std::vector<Outgoing> mine = std::move(routed_[static_cast<size_t>(caller->index())]);
+    routed_[static_cast<size_t>(caller->index())].clear();
+    for (Outgoing& item : mine) apply_output(*caller, item);
   }
-  batches_for_thread(workers_.size())[static_cast<size_t>(owner)].push_back(std::move(item));
+  for (size_t target = 0; target < routed_.size(); ++target) {
+    if (routed_[target].empty() || drain_posted_[target]) continue;
+    // One task per worker until it has drained: wake-ups are coalesced.
+    drain_posted_[target] = true;
+    net::Worker* worker = workers_[target].get();
+    worker->post([this, worker] { drain_routed(*worker); });
+  }
+}
+
+void Server::drain_routed(net::Worker& worker) {
+  std::vector<Outgoing> items;
+  {
+    std::lock_guard lock(broker_mutex_);
+    const auto index = static_cast<size_t>(worker.index());
+    items = std::move(routed_[index]);
+    routed_[index].clear();
+    drain_posted_[index] = false;
+  }
+  for (Outgoing& item : items) apply_output(worker, item);
 }
 
 void Server::apply_output(net::Worker& worker, Outgoing& item) {
@@ -303,30 +328,10 @@ void Server::apply_output(net::Worker& worker, Outgoing& item) {
   worker.send(item.id, std::move(item.bytes));
 }
 
-void Server::flush_batches() {
-  auto& batches = batches_for_thread(workers_.size());
-  for (size_t target = 0; target < batches.size() && target < workers_.size(); ++target) {
-    if (batches[target].empty()) continue;
-    net::Worker* worker = workers_[target].get();
-    auto batch = std::make_shared<std::vector<Outgoing>>(std::move(batches[target]));
-    batches[target].clear();
-    worker->post([this, worker, batch] {
-      for (Outgoing& item : *batch) apply_output(*worker, item);
-    });
-  }
-}
-
-std::vector<std::vector<Server::Outgoing>>& Server::batches_for_thread(size_t workers) {
-  thread_local std::vector<std::vector<Outgoing>> batches;
-  if (batches.size() < workers) batches.resize(workers);
-  return batches;
-}
-
 // ---------------------------------------------------------------- main loop
 
 void Server::tick() {
   with_broker([&](broker::Broker& broker) { broker.tick(Clock::now()); });
-  flush_batches();
 }
 
 void Server::shutdown() {
@@ -337,7 +342,6 @@ void Server::shutdown() {
     // before the workers stop.
     (void)store_->wait_durable(last_hold_, std::chrono::seconds(2));
   }
-  flush_batches();
   // Let the workers write the DISCONNECTs they were just handed.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   for (auto& worker : workers_) worker->request_stop();

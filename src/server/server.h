@@ -86,9 +86,11 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
 
   void route_output(Outgoing item);
   void forget_connection(net::ConnectionId id);
-  static std::vector<std::vector<Outgoing>>& batches_for_thread(size_t workers);
+  // Hands each worker the output routed to its connections (see threading.md).
+  void deliver_routed(net::Worker* caller);
+  void drain_routed(net::Worker& worker);
   void apply_output(net::Worker& worker, Outgoing& item);
-  void flush_batches();
+
   void tick();
   void shutdown();
   [[nodiscard]] Status<std::string> open_listeners();
@@ -113,6 +115,10 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   uint64_t staged_sequence_ = 0;
   uint64_t last_hold_ = 0;  // the highest sequence any output waited for
   std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
+  // Output routed to each worker's connections, in the order the broker
+  // produced it; only that worker takes it out. Guarded by broker_mutex_.
+  std::vector<std::vector<Outgoing>> routed_;
+  std::vector<bool> drain_posted_;  // a drain task is on its way; guarded by broker_mutex_
   // Which worker owns a connection; guarded by broker_mutex_.
   std::unordered_map<net::ConnectionId, int> owner_;
   // Which listener a connection came from; guarded by broker_mutex_.

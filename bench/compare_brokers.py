@@ -1,0 +1,106 @@
+"""Starting and stopping the brokers that bench/compare measures.
+
+Both brokers get the same configuration, chosen so that neither drops
+anything by policy (no in-flight or queue limits), neither logs per
+connection, both disable Nagle and neither publishes $SYS topics. Each run
+gets a fresh broker on a fresh port, so memory figures start from the same
+place and no run inherits another's state.
+"""
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+START_TIMEOUT_S = 10
+STOP_TIMEOUT_S = 15
+
+COMMON_CONFIG = [
+    "allow_anonymous true",
+    "max_inflight_messages 0",
+    "max_queued_messages 0",
+    "set_tcp_nodelay true",
+    "sys_interval 0",
+    "connection_messages false",
+    "log_dest stderr",
+    "log_type error",
+    "log_type warning",
+]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def raise_descriptor_limit():
+    """In the child before exec: as many descriptors as the hard limit allows."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def pinned(command, core):
+    """The command run on one core (taskset execs it: the pid stays the same)."""
+    return command if core is None else ["taskset", "-c", str(core), *command]
+
+
+def config_text(kind, port, threads):
+    lines = [f"listener {port} 127.0.0.1", *COMMON_CONFIG]
+    if kind == "mosquitto":
+        # As root mosquitto would switch to the "mosquitto" user, which may not
+        # be able to read our temporary directory.
+        lines.append("user root")
+    else:
+        lines.append(f"threads {threads}")
+    return "\n".join(lines) + "\n"
+
+
+def wait_port(port, proc):
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def running_broker(kind, stellwerk_bin, core, threads=1):
+    """Yields (pid, port) of a broker started for one run; stops it after."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"compare-{kind}-") as workdir:
+        config = os.path.join(workdir, "broker.conf")
+        with open(config, "w") as out:
+            out.write(config_text(kind, port, threads))
+        binary = MOSQUITTO if kind == "mosquitto" else stellwerk_bin
+        log_path = os.path.join(workdir, "broker.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(pinned([binary, "-c", config], core), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=workdir, preexec_fn=raise_descriptor_limit)
+        try:
+            if not wait_port(port, proc):
+                with open(log_path, errors="replace") as log:
+                    raise RuntimeError(f"{kind} did not start on port {port}:\n{log.read()}")
+            yield proc.pid, port
+        finally:
+            stop(proc)
