@@ -169,6 +169,9 @@ TEST(Store, OnDurableReportsTheHighestDurableSequence) {
   Sequence last = 0;
   for (int i = 0; i < 50; ++i) last = commit(*opened.store, [&](Batch& b) { b.put_session("c", {}); });
   ASSERT_TRUE(opened.store->wait_durable(last, 5s));
+  // on_durable runs on the store thread just after durable_up_to() moves, so
+  // a waiter can see the sequence a moment before the callback has run.
+  for (int i = 0; i < 500 && reported.load() != last; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(reported.load(), last);
   EXPECT_EQ(opened.store->durable_up_to(), last);
 }
