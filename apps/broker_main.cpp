@@ -129,6 +129,7 @@ int run_broker(int argc, char** argv) {
   configure_logging(config.value(), args->verbose);
   block_signals_for_workers();
   server::Server server(config.value());
+  server.set_config_source([args = *args] { return load_config(args); });
   if (auto started = server.start(); !started) {
     log::error("Error: {}", started.error());
     return 1;

@@ -6,6 +6,7 @@
 
 #include "broker_main.h"
 #include "commands_bench.h"
+#include "commands_ctl.h"
 #include "commands_passwd.h"
 #include "commands_tools.h"
 
@@ -18,6 +19,7 @@ void print_usage() {
       "       stellwerk sub ...   subscribe (flags as mosquitto_sub)\n"
       "       stellwerk passwd ...   manage a password file (flags as mosquitto_passwd)\n"
       "       stellwerk bench ...    load generator (scenarios: fan-in fan-out pairs slow latency connections)\n"
+      "       stellwerk ctl ...      manage a running broker: retained messages, backup (admin_socket)\n"
       "Run `stellwerk pub --help` or `stellwerk sub --help` for their flags.\n",
       stdout);
 }
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     if (command == "sub") return run_sub_command(argc - 1, argv + 1);
     if (command == "passwd") return run_passwd_command(argc - 1, argv + 1);
     if (command == "bench") return run_bench_command(argc - 1, argv + 1);
+    if (command == "ctl") return run_ctl_command(argc - 1, argv + 1);
     if (command == "--help" || command == "-h") {
       print_usage();
       return 0;

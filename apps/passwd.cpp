@@ -6,7 +6,9 @@
 //   stellwerk passwd [-H hash] [-I iterations] [-c] -b passwordfile username password
 //   stellwerk passwd [-H hash] [-I iterations] -U passwordfile
 //
-// Additions: -H argon2id, -I (PBKDF2 iterations, mosquitto 2.1's flag). The
+// Additions: -H argon2id, -H scram-sha-256 (a SCRAM verifier, usable for MQTT 5
+// enhanced authentication and for plain passwords alike), -I (PBKDF2
+// iterations, mosquitto 2.1's flag; also SCRAM's iteration count). The
 // password is prompted for twice on stdout and read from stdin without echo
 // when stdin is a terminal. The file is replaced atomically (temporary file,
 // fsync, rename) and always has mode 0600: it is as sensitive as a shadow file.
@@ -58,17 +60,19 @@ struct UsageError {
 void print_usage() {
   std::fputs(
       "stellwerk passwd is a tool for managing password files for Stellwerk and mosquitto.\n\n"
-      "Usage: stellwerk passwd [-H sha512 | -H sha512-pbkdf2 | -H argon2id] [-I iterations] [-c | -D] "
-      "passwordfile username\n"
-      "       stellwerk passwd [-H sha512 | -H sha512-pbkdf2 | -H argon2id] [-I iterations] [-c] -b "
-      "passwordfile username password\n"
+      "Usage: stellwerk passwd [-H sha512 | -H sha512-pbkdf2 | -H argon2id | -H scram-sha-256] "
+      "[-I iterations] [-c | -D] passwordfile username\n"
+      "       stellwerk passwd [-H sha512 | -H sha512-pbkdf2 | -H argon2id | -H scram-sha-256] "
+      "[-I iterations] [-c] -b passwordfile username password\n"
       "       stellwerk passwd -U passwordfile\n"
       " -b : run in batch mode to allow passing passwords on the command line.\n"
       " -c : create a new password file. This will overwrite existing files.\n"
       " -D : delete the username rather than adding/updating its password.\n"
       " -H : specify the hashing algorithm. Defaults to sha512-pbkdf2, which is recommended.\n"
       "      sha512 is for mosquitto 1.6 and earlier; argon2id is not read by mosquitto 2.0.\n"
-      " -I : PBKDF2 iterations for sha512-pbkdf2 (default 101, as mosquitto 2.0).\n"
+      "      scram-sha-256 also allows MQTT 5 SCRAM-SHA-256 authentication; mosquitto does not read it.\n"
+      " -I : PBKDF2 iterations for sha512-pbkdf2 (default 101, as mosquitto 2.0)\n"
+      "      and scram-sha-256 (default 4096).\n"
       " -U : update a plain text password file to use hashed passwords.\n",
       stdout);
 }
@@ -77,6 +81,7 @@ std::optional<auth::HashScheme> parse_scheme(std::string_view name) {
   if (name == "sha512-pbkdf2") return auth::HashScheme::sha512_pbkdf2;
   if (name == "sha512") return auth::HashScheme::sha512;
   if (name == "argon2id") return auth::HashScheme::argon2id;
+  if (name == "scram-sha-256") return auth::HashScheme::scram_sha256;
   return std::nullopt;
 }
 
@@ -95,6 +100,7 @@ std::optional<UsageError> apply_valued_flag(std::string_view flag, std::string_v
     return UsageError{fmt::format("Error: Invalid number of iterations '{}'.", value)};
   }
   options.hash.iterations = iterations;
+  options.hash.scram_iterations = iterations;
   return std::nullopt;
 }
 

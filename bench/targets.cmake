@@ -19,3 +19,17 @@ foreach(entry ${micro_benchmarks})
   endif()
 endforeach()
 add_custom_target(micro_benchmarks DEPENDS micro_codec micro_topics micro_fanout)
+
+# Tools of bench/persistence: persistent-session load through a running broker,
+# and a large store written and reopened through the Store API.
+add_executable(persistence_driver ${CMAKE_CURRENT_LIST_DIR}/persistence_driver.cpp)
+target_link_libraries(persistence_driver PRIVATE stellwerk_bench stellwerk_mqtt stellwerk_base)
+add_executable(store_fill ${CMAKE_CURRENT_LIST_DIR}/store_fill.cpp)
+target_link_libraries(store_fill PRIVATE stellwerk_store stellwerk_base)
+add_executable(retained_memory ${CMAKE_CURRENT_LIST_DIR}/retained_memory.cpp)
+target_link_libraries(retained_memory PRIVATE stellwerk_store stellwerk_topics stellwerk_base)
+if(STELLWERK_TESTS)
+  # Briefly, so CI builds and runs them; the figures come from bench/persistence.
+  add_test(NAME bench_retained_memory COMMAND retained_memory 10000)
+  set_tests_properties(bench_retained_memory PROPERTIES LABELS bench TIMEOUT 300)
+endif()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-14, ASan and UBSan in build-fuzz,
 # writes the decoder's seed corpus and fuzzes each target for SECONDS
-# (default 30): the MQTT decoder, store recovery, and the WebSocket transport.
+# (default 30): the MQTT decoder, store recovery, the WebSocket transport, and
+# the password and ACL file parsers.
 # Exits non-zero when a fuzzer finds a crash; the input is saved under
 # build-fuzz/fuzz/.
 #
@@ -17,7 +18,7 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSTELLWERK_FUZZ=ON -DSTELLWERK_SANITIZE=ON -DSTELLWERK_TESTS=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
-ninja -C "$build" -j2 fuzz_decoder fuzz_store_recovery fuzz_websocket make_seed_corpus
+ninja -C "$build" -j2 fuzz_decoder fuzz_store_recovery fuzz_websocket fuzz_auth_files make_seed_corpus
 
 seeds="$build/fuzz/seeds/decoder"
 rm -rf "$seeds"
@@ -37,3 +38,4 @@ fuzz() {
 fuzz fuzz_decoder "$seeds"
 fuzz fuzz_store_recovery
 fuzz fuzz_websocket
+fuzz fuzz_auth_files

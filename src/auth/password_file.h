@@ -32,6 +32,12 @@ class PasswordFile {
   [[nodiscard]] bool verify(std::string_view username, std::string_view password) const;
 
   bool contains(std::string_view username) const { return users_.find(username) != users_.end(); }
+  // The stored hash of `username`, or null for an unknown user. Valid as long
+  // as this file is.
+  const PasswordHash* find(std::string_view username) const {
+    const auto user = users_.find(username);
+    return user == users_.end() ? nullptr : &user->second;
+  }
   size_t size() const { return users_.size(); }
 
  private:

@@ -1,6 +1,7 @@
 // Parsing, verifying and creating password hashes; see password_hash.h.
 // OpenSSL supplies SHA-512, PBKDF2, the constant-time compare and the salt;
-// libargon2 parses and verifies the argon2id PHC string itself.
+// libargon2 parses and verifies the argon2id PHC string itself; scram.h
+// derives SCRAM verifiers.
 #include "auth/password_hash.h"
 
 #include <argon2.h>
@@ -14,6 +15,7 @@
 #include <optional>
 
 #include "auth/base64.h"
+#include "auth/scram.h"
 
 namespace stellwerk::auth {
 namespace {
@@ -21,6 +23,7 @@ namespace {
 constexpr std::string_view kSha512Prefix = "$6$";
 constexpr std::string_view kPbkdf2Prefix = "$7$";
 constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+constexpr std::string_view kScramPrefix = "SCRAM-SHA-256$";
 // Limits that keep one verification from taking minutes or gigabytes, even
 // when a file asks for it.
 constexpr int kMaxPbkdf2Iterations = 10'000'000;
@@ -160,6 +163,50 @@ HashResult parse_argon2id(std::string_view encoded) {
   return hash;
 }
 
+// "<iterations>:<salt>$<StoredKey>:<ServerKey>", after the prefix.
+HashResult parse_scram(std::string_view body) {
+  const std::string shape = "expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>";
+  const std::vector<std::string_view> halves = split(body, '$');
+  if (halves.size() != 2) return fail(shape);
+  const std::vector<std::string_view> first = split(halves[0], ':');
+  const std::vector<std::string_view> second = split(halves[1], ':');
+  if (first.size() != 2 || second.size() != 2) return fail(shape);
+  const std::optional<int> iterations = parse_number(first[0], kMaxPbkdf2Iterations);
+  if (!iterations) {
+    return fail(fmt::format("iterations '{}' is not a number from 1 to {}", first[0], kMaxPbkdf2Iterations));
+  }
+  std::optional<std::vector<uint8_t>> salt = base64_decode(first[1]);
+  if (!salt || salt->empty()) return fail(std::string("salt is not valid base64"));
+  std::optional<std::vector<uint8_t>> stored_key = base64_decode(second[0]);
+  std::optional<std::vector<uint8_t>> server_key = base64_decode(second[1]);
+  if (!stored_key || !server_key || stored_key->size() != kScramKeyBytes ||
+      server_key->size() != kScramKeyBytes) {
+    return fail(fmt::format("StoredKey and ServerKey must be base64 of {} bytes each", kScramKeyBytes));
+  }
+  PasswordHash hash;
+  hash.scheme = HashScheme::scram_sha256;
+  hash.iterations = *iterations;
+  hash.salt = std::move(*salt);
+  hash.digest = std::move(*stored_key);
+  hash.server_key = std::move(*server_key);
+  return hash;
+}
+
+HashResult hash_scram(std::string_view password, std::span<const uint8_t> salt, int iterations) {
+  if (iterations < 1 || iterations > kMaxPbkdf2Iterations) {
+    return fail(fmt::format("iterations must be from 1 to {}", kMaxPbkdf2Iterations));
+  }
+  std::optional<ScramKeys> keys = derive_scram_keys(password, salt, iterations);
+  if (!keys) return fail(std::string("OpenSSL could not compute the hash"));
+  PasswordHash hash;
+  hash.scheme = HashScheme::scram_sha256;
+  hash.iterations = iterations;
+  hash.salt.assign(salt.begin(), salt.end());
+  hash.digest = std::move(keys->stored_key);
+  hash.server_key = std::move(keys->server_key);
+  return hash;
+}
+
 HashResult hash_argon2id(std::string_view password, std::span<const uint8_t> salt, const Argon2Cost& cost) {
   const size_t length = argon2_encodedlen(cost.time_cost, cost.memory_kib, cost.parallelism,
                                           static_cast<uint32_t>(salt.size()), kArgon2DigestBytes, Argon2_id);
@@ -179,14 +226,15 @@ HashResult hash_argon2id(std::string_view password, std::span<const uint8_t> sal
 
 bool looks_hashed(std::string_view text) {
   return text.starts_with(kSha512Prefix) || text.starts_with(kPbkdf2Prefix) ||
-         text.starts_with(kArgon2idPrefix);
+         text.starts_with(kArgon2idPrefix) || text.starts_with(kScramPrefix);
 }
 
 Result<PasswordHash, std::string> parse_password_hash(std::string_view encoded) {
   if (encoded.starts_with(kSha512Prefix)) return parse_sha512(encoded.substr(kSha512Prefix.size()));
   if (encoded.starts_with(kPbkdf2Prefix)) return parse_pbkdf2(encoded.substr(kPbkdf2Prefix.size()));
   if (encoded.starts_with(kArgon2idPrefix)) return parse_argon2id(encoded);
-  return fail(std::string("unknown password hash type (expected $6$, $7$ or $argon2id$)"));
+  if (encoded.starts_with(kScramPrefix)) return parse_scram(encoded.substr(kScramPrefix.size()));
+  return fail(std::string("unknown password hash type (expected $6$, $7$, $argon2id$ or SCRAM-SHA-256$)"));
 }
 
 std::string encode_password_hash(const PasswordHash& hash) {
@@ -199,6 +247,9 @@ std::string encode_password_hash(const PasswordHash& hash) {
       return fmt::format("{}{}${}${}", kPbkdf2Prefix, hash.iterations, salt, digest);
     case HashScheme::argon2id:
       return hash.phc;
+    case HashScheme::scram_sha256:
+      return fmt::format("{}{}:{}${}:{}", kScramPrefix, hash.iterations, salt, digest,
+                         base64_encode(hash.server_key, Base64Padding::with_padding));
   }
   return {};
 }
@@ -216,12 +267,19 @@ bool verify_password(const PasswordHash& hash, std::string_view password) {
     case HashScheme::argon2id:
       // libargon2 compares the digests in constant time itself.
       return argon2id_verify(hash.phc.c_str(), password.data(), password.size()) == ARGON2_OK;
+    case HashScheme::scram_sha256: {
+      const std::optional<ScramKeys> keys = derive_scram_keys(password, hash.salt, hash.iterations);
+      return keys && same_bytes(keys->stored_key, hash.digest);
+    }
   }
   return false;
 }
 
 Result<PasswordHash, std::string> hash_password(std::string_view password, const HashSettings& settings) {
-  std::vector<uint8_t> salt(settings.scheme == HashScheme::argon2id ? kArgon2SaltBytes : kSaltBytes);
+  size_t salt_bytes = kSaltBytes;
+  if (settings.scheme == HashScheme::argon2id) salt_bytes = kArgon2SaltBytes;
+  if (settings.scheme == HashScheme::scram_sha256) salt_bytes = kScramSaltBytes;
+  std::vector<uint8_t> salt(salt_bytes);
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) {
     return fail(std::string("the random number generator failed"));
   }
@@ -239,6 +297,8 @@ Result<PasswordHash, std::string> hash_password_with_salt(std::string_view passw
   switch (settings.scheme) {
     case HashScheme::argon2id:
       return hash_argon2id(password, salt, settings.argon2);
+    case HashScheme::scram_sha256:
+      return hash_scram(password, salt, settings.scram_iterations);
     case HashScheme::sha512:
       digest = sha512_salted(password, salt);
       break;

@@ -3,8 +3,16 @@
 //   $6$<salt>$<digest>               SHA-512 of password then salt (mosquitto 1.x)
 //   $7$<iterations>$<salt>$<digest>  PBKDF2-HMAC-SHA512 (mosquitto 2.x default)
 //   $argon2id$v=19$m=..,t=..,p=..$<salt>$<digest>   argon2id PHC string
+//   SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+//                                    a SCRAM-SHA-256 verifier (RFC 5803's
+//                                    layout, as PostgreSQL stores it)
 //
-// Salts and digests of $6$ / $7$ are padded base64 of raw bytes, as
+// A SCRAM verifier serves both ways: a SCRAM exchange (scram.h), and a plain
+// CONNECT password, whose StoredKey is derived and compared. The password
+// file splits a line at its first ':', so the ':'s inside the verifier are
+// safe there.
+//
+// Salts and digests of $6$ / $7$ / SCRAM are padded base64 of raw bytes, as
 // mosquitto_passwd writes them. Verification compares in constant time.
 // Every function here is pure apart from the random salt of hash_password().
 #pragma once
@@ -19,12 +27,15 @@
 
 namespace stellwerk::auth {
 
-enum class HashScheme { sha512, sha512_pbkdf2, argon2id };
+enum class HashScheme { sha512, sha512_pbkdf2, argon2id, scram_sha256 };
 
 // mosquitto 2.0's mosquitto_passwd: 101 PBKDF2 iterations, 12 bytes of salt.
 inline constexpr int kDefaultPbkdf2Iterations = 101;
 inline constexpr size_t kSaltBytes = 12;
 inline constexpr size_t kSha512Bytes = 64;
+// RFC 7677's minimum iteration count, and the salt PostgreSQL uses.
+inline constexpr int kDefaultScramIterations = 4096;
+inline constexpr size_t kScramSaltBytes = 16;
 
 struct Argon2Cost {
   uint32_t time_cost = 2;           // passes
@@ -35,14 +46,16 @@ struct Argon2Cost {
 struct HashSettings {
   HashScheme scheme = HashScheme::sha512_pbkdf2;
   int iterations = kDefaultPbkdf2Iterations;  // sha512_pbkdf2 only
+  int scram_iterations = kDefaultScramIterations;  // scram_sha256 only
   Argon2Cost argon2;                          // argon2id only
 };
 
 struct PasswordHash {
   HashScheme scheme = HashScheme::sha512_pbkdf2;
-  int iterations = 0;           // sha512_pbkdf2
-  std::vector<uint8_t> salt;    // sha512, sha512_pbkdf2
-  std::vector<uint8_t> digest;  // sha512, sha512_pbkdf2
+  int iterations = 0;               // sha512_pbkdf2, scram_sha256
+  std::vector<uint8_t> salt;        // sha512, sha512_pbkdf2, scram_sha256
+  std::vector<uint8_t> digest;      // sha512, sha512_pbkdf2; StoredKey for scram_sha256
+  std::vector<uint8_t> server_key;  // scram_sha256
   std::string phc;              // argon2id: the whole string, which libargon2 verifies
 };
 

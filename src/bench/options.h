@@ -50,6 +50,10 @@ struct BenchOptions {
   uint32_t connect_concurrency = 100;  // connections set up at once (mosquitto listens with a backlog of 100)
   bool subscribe_idle = false;         // connections: each client subscribes to a topic of its own
   uint16_t keep_alive = 60;
+  // Nonzero: every client keeps a persistent session (clean start / clean
+  // session off; v5 Session Expiry Interval of this many seconds), so a
+  // broker with persistence logs what it queues and sends at QoS 1 and 2.
+  uint32_t session_expiry = 0;
   std::string topic_prefix;      // empty: "stellwerk-bench/<pid>"
   std::string client_id_prefix;  // empty: "bench-<pid>-"
   int broker_pid = 0;            // for broker CPU, RSS and system calls; 0 = not measured

@@ -34,11 +34,14 @@ void Runner::send_connect(Link& link) {
   mqtt::Connect connect;
   connect.version = options_.version;
   connect.protocol_name = "MQTT";
-  connect.clean_start = true;
+  connect.clean_start = options_.session_expiry == 0;
   connect.keep_alive = options_.keep_alive;
   connect.client_id = fmt::format("{}{}{}", client_id_prefix_, role_letter(link.role), link.index);
-  // Let the broker push as much as it likes; the publishers' windows bound it.
-  if (options_.version == mqtt::Version::v5) connect.properties.receive_maximum = 65535;
+  if (options_.version == mqtt::Version::v5) {
+    // Let the broker push as much as it likes; the publishers' windows bound it.
+    connect.properties.receive_maximum = 65535;
+    if (options_.session_expiry) connect.properties.session_expiry_interval = options_.session_expiry;
+  }
   link.output += encode_packet(mqtt::Packet(std::move(connect)), options_.version);
   link.last_sent = now_;
   mark_dirty(link);

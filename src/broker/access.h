@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,22 @@ namespace stellwerk::broker {
 struct ClientIdentity {
   std::string client_id;
   std::optional<std::string> username;
+};
+
+// One MQTT 5 enhanced authentication exchange (v5 section 4.12): the
+// broker carries the client's Authentication Data in, and the answer out, in
+// CONNECT / AUTH / CONNACK packets; what the data means is the method's
+// business. A step must be cheap: it runs on the event loop.
+class AuthExchange {
+ public:
+  enum class Outcome { proceed, success, failure };  // proceed: AUTH 0x18 goes back
+  struct Step {
+    Outcome outcome = Outcome::failure;
+    std::string server_data;  // for the client's next Authentication Data; may be empty
+    std::string username;     // on success: who the client proved to be
+  };
+  virtual ~AuthExchange() = default;
+  virtual Step step(std::string_view client_data) = 0;
 };
 
 class AccessControl {
@@ -27,6 +44,12 @@ class AccessControl {
   virtual bool can_publish(const ClientIdentity& identity, std::string_view topic) const = 0;
   virtual bool can_subscribe(const ClientIdentity& identity, std::string_view filter) const = 0;
   virtual bool can_read(const ClientIdentity& identity, std::string_view topic) const = 0;
+  // A new exchange for the Authentication Method `method`, or null when the
+  // method is not offered. Each (re-)authentication gets its own.
+  virtual std::unique_ptr<AuthExchange> start_exchange(std::string_view method) {
+    (void)method;
+    return nullptr;
+  }
 };
 
 }  // namespace stellwerk::broker

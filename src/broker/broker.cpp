@@ -93,9 +93,7 @@ void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now)
         } else if constexpr (std::is_same_v<T, mqtt::Disconnect>) {
           handle_disconnect(client, p, now);
         } else if constexpr (std::is_same_v<T, mqtt::Auth>) {
-          // Enhanced authentication is not offered, so no AUTH exchange can be
-          // in progress [MQTT-4.12.0-1].
-          fail_connection(client, ReasonCode::protocol_error, "AUTH without an authentication method", now);
+          handle_auth(client, p, now);
         }
       },
       std::move(packet));
@@ -105,7 +103,8 @@ void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now)
 
 std::optional<ReasonCode> Broker::check_connect(const mqtt::Connect& connect) const {
   const bool v5 = connect.version == Version::v5;
-  if (v5 && connect.properties.authentication_method) return ReasonCode::bad_authentication_method;
+  // With enhanced authentication the user name comes out of the exchange.
+  const bool enhanced_auth = v5 && connect.properties.authentication_method;
   if (connect.client_id.empty()) {
     // 3.1 has no empty ids; 3.1.1 only with a clean session [MQTT-3.1.3-8].
     if (connect.version == Version::v31) return ReasonCode::client_identifier_not_valid;
@@ -114,7 +113,7 @@ std::optional<ReasonCode> Broker::check_connect(const mqtt::Connect& connect) co
   if (connect.version == Version::v31 && connect.client_id.size() > 23) {
     return ReasonCode::client_identifier_not_valid;
   }
-  if (!connect.username && !config_.allow_anonymous) return ReasonCode::not_authorized;
+  if (!connect.username && !enhanced_auth && !config_.allow_anonymous) return ReasonCode::not_authorized;
   if (connect.will) {
     if (!mqtt::is_valid_topic_name(connect.will->topic)) return ReasonCode::topic_name_invalid;
     if (connect.will->topic.starts_with("$SYS")) return ReasonCode::not_authorized;
@@ -154,6 +153,10 @@ void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint n
   }
   client.client_id = connect.client_id;
   if (client.transport_username) connect.username = client.transport_username;
+  if (connect.version == Version::v5 && connect.properties.authentication_method) {
+    begin_enhanced_auth(client, std::move(connect), now);
+    return;
+  }
   std::optional<bool> verdict = true;
   if (access_ && !client.transport_username) {
     verdict = access_->authenticate(client.id, ClientIdentity{connect.client_id, connect.username},
@@ -255,15 +258,23 @@ void Broker::send_connack(Client& client, const mqtt::Connect& connect, bool pre
     props.maximum_packet_size = config_.limits.max_packet_size;
     if (config_.limits.receive_maximum != 65535) props.receive_maximum = config_.limits.receive_maximum;
     if (!config_.retain_available) props.retain_available = 0;
+    // [MQTT-4.12.0-5] / [MQTT-4.12.0-6]: the method only when the CONNECT named one.
+    if (client.auth_method) {
+      props.authentication_method = *client.auth_method;
+      if (!client.auth_success_data.empty()) props.authentication_data = std::move(client.auth_success_data);
+      client.auth_success_data.clear();
+    }
   }
   send(client, std::move(connack));
 }
 
-void Broker::refuse_connect(Client& client, Version version, ReasonCode reason, std::string_view why) {
+void Broker::refuse_connect(Client& client, Version version, ReasonCode reason, std::string_view why,
+                            mqtt::Properties properties) {
   ++stats_.refused_connects;
   log::notice("Refused connection from {}: {} ({}).", client.peer, why, mqtt::reason_code_text(reason));
   mqtt::Connack connack;
   connack.reason = reason;
+  connack.properties = std::move(properties);
   std::string bytes;
   // Answer in the version the client spoke; an unknown version gets the 3.1.1 form.
   mqtt::encode(connack, version, bytes);
@@ -410,8 +421,10 @@ void Broker::check_deadlines(TimePoint now) {
     Client* client = find_client(id);
     if (!client) continue;
     const bool connected = client->protocol.phase() == protocol::Phase::connected;
-    fail_connection(*client, ReasonCode::keep_alive_timeout,
-                    connected ? "keep-alive timeout" : "no CONNECT in time", now);
+    const char* why = connected                        ? "keep-alive timeout"
+                      : client->authenticating_connect ? "authentication not completed in time"
+                                                       : "no CONNECT in time";
+    fail_connection(*client, ReasonCode::keep_alive_timeout, why, now);
   }
   std::vector<session::Session*> wills_due;
   std::vector<session::Session*> sessions_due;

@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "broker/access.h"
+#include "broker/publish_cache.h"
 #include "broker/stats.h"
 #include "protocol/connection.h"
 #include "session/session.h"
@@ -83,9 +84,17 @@ class Broker {
   // PSK identity with use_identity_as_username): its CONNECT's user name is
   // replaced by `username` and no password is checked.
   void set_transport_username(ConnectionId id, std::string username);
+  // The real peer named by a PROXY protocol header: log lines show it
+  // instead of the proxy's address.
+  void set_peer(ConnectionId id, std::string peer);
   // The verdict for an authentication that AccessControl left pending.
   // Packets the client sent after CONNECT wait in its buffer until then.
   void complete_authentication(ConnectionId id, bool accepted, TimePoint now);
+  // A configuration reload: allow_anonymous, connection_messages,
+  // max_keepalive, persistent_client_expiration and sys_interval apply from the
+  // next event on. The other settings were promised to connected clients in
+  // their CONNACK (limits) or shape stored state (queues): they stay.
+  void reconfigure(const BrokerConfig& config);
   // Graceful stop: v5 clients get DISCONNECT 0x8B, every connection is closed.
   void shutdown(TimePoint now);
 
@@ -99,6 +108,26 @@ class Broker {
   size_t connection_count() const { return clients_.size(); }
   size_t session_count() const { return sessions_.size(); }
   size_t retained_count() const { return retained_.size(); }
+
+  // ---- retained-state administration (retained_admin.cpp), for `stellwerk
+  // ctl`. Each call is one chunk of a longer job: the server makes it under
+  // the broker lock and pages on with a cursor, so the lock is held briefly.
+  // `filter` is a valid non-shared topic filter, or nullopt for every topic
+  // kept as state ('$' topics included, $SYS excluded). Messages travel as
+  // retained PUBLISH values whose message_expiry_interval is the time left.
+  // Up to `limit` unexpired retained messages in topic order (level by level),
+  // after topic `after`; without `with_payload` only their topics.
+  std::vector<mqtt::Publish> retained_page(const std::optional<std::string>& filter,
+                                           const std::optional<std::string>& after, size_t limit,
+                                           bool with_payload, TimePoint now) const;
+  // Clears each topic's retained message and records that in the store, as
+  // a client's empty retained PUBLISH does, but delivers nothing to
+  // subscribers. Returns how many topics had one.
+  size_t clear_retained(const std::vector<std::string>& topics);
+  // Each message (a valid topic name; an empty payload clears) becomes its
+  // topic's retained message, recorded in the store. Nothing is delivered:
+  // subscribers see it when they next subscribe.
+  void set_retained(std::vector<mqtt::Publish> messages, TimePoint now);
 
  private:
   struct Client;
@@ -121,7 +150,8 @@ class Broker {
                                    TimePoint now);
   void send_connack(Client& client, const mqtt::Connect& connect, bool present, uint16_t keep_alive,
                     bool id_assigned);
-  void refuse_connect(Client& client, mqtt::Version version, mqtt::ReasonCode reason, std::string_view why);
+  void refuse_connect(Client& client, mqtt::Version version, mqtt::ReasonCode reason, std::string_view why,
+                      mqtt::Properties properties = {});
   void handle_disconnect(Client& client, const mqtt::Disconnect& disconnect, TimePoint now);
   void take_over(ConnectionId old_connection, TimePoint now);
   void fail_connection(Client& client, mqtt::ReasonCode reason, std::string_view why, TimePoint now);
@@ -131,6 +161,16 @@ class Broker {
   void publish_will(session::Session& session, TimePoint now);
   void check_deadlines(TimePoint now);
   std::string assign_client_id();
+
+  // enhanced authentication and re-authentication (enhanced_auth.cpp)
+  void begin_enhanced_auth(Client& client, mqtt::Connect&& connect, TimePoint now);
+  void handle_auth(Client& client, const mqtt::Auth& auth, TimePoint now);
+  void continue_connect_exchange(Client& client, std::string_view client_data, TimePoint now);
+  void continue_reauthentication(Client& client, std::string_view client_data, TimePoint now);
+  void refuse_authentication(Client& client, mqtt::ReasonCode reason, std::string server_data,
+                             std::string_view why);
+  void fail_auth_protocol(Client& client, std::string_view why, TimePoint now);
+  void send_auth(Client& client, mqtt::ReasonCode reason, std::string server_data);
 
   // routing (routing.cpp)
   void handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now);
@@ -151,6 +191,10 @@ class Broker {
   void pump(session::Session& session, TimePoint now);
   void send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
                     TimePoint now);
+  // The fast path of send_publish: a copy of the routed message's shared
+  // encoding (publish_cache.h). False when this delivery needs its own.
+  bool send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup);
+  void count_publish_sent(size_t bytes);
   void resend_inflight(Client& client, session::Session& session, TimePoint now);
   void remove_subscriptions(session::Session& session);
 
@@ -187,6 +231,7 @@ class Broker {
   topics::SubscriptionTree<SubscriptionValue> subscriptions_;
   topics::RetainedTree<session::MessagePtr> retained_;
   std::unordered_map<std::string, std::string> last_sys_values_;
+  PublishCache publish_cache_;  // valid while route() delivers one message
   session::SessionId next_session_id_ = 1;
   uint64_t next_assigned_id_ = 1;
   Stats stats_;

@@ -1,9 +1,11 @@
 // The broker's record of one network connection. Internal to the broker.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "base/boxed.h"
 #include "broker/broker.h"
 
 namespace stellwerk::broker {
@@ -16,10 +18,20 @@ struct Broker::Client {
   protocol::Connection protocol;
   session::Session* session = nullptr;  // set once CONNECT is accepted
   std::string client_id;                // for log lines
-  bool id_assigned = false;
-  std::optional<std::string> transport_username;  // from the TLS layer             // the broker chose client_id (v5 Assigned Client Identifier)
+  bool id_assigned = false;             // the broker chose client_id (v5 Assigned Client Identifier)
+  std::optional<std::string> transport_username;  // from the TLS layer
   // A CONNECT waiting for AccessControl's verdict; input is not read meanwhile.
-  std::optional<mqtt::Connect> pending_connect;
+  Boxed<mqtt::Connect> pending_connect;  // on the heap: 1.2 KB, rarely present
+
+  // Enhanced authentication (enhanced_auth.cpp). The method named by the
+  // CONNECT, which every AUTH must repeat; the exchange in progress, initial
+  // or re-authentication; the CONNECT held while the initial exchange runs
+  // (input is read meanwhile: AUTH packets carry it on); and what the
+  // successful CONNACK carries back as Authentication Data.
+  std::optional<std::string> auth_method;
+  std::unique_ptr<AuthExchange> auth_exchange;
+  Boxed<mqtt::Connect> authenticating_connect;
+  std::string auth_success_data;
 };
 
 }  // namespace stellwerk::broker

@@ -133,6 +133,7 @@ size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
     return std::tie(a.session, a.shared) < std::tie(b.session, b.shared);
   });
   size_t delivered = 0;
+  publish_cache_.begin(message.get());
   for (size_t i = 0; i < targets.size();) {
     Target merged = std::move(targets[i]);
     size_t j = i + 1;
@@ -152,6 +153,7 @@ size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
     deliver(*it->second, std::move(delivery), now);
     ++delivered;
   }
+  publish_cache_.end();
   return delivered;
 }
 
@@ -205,8 +207,31 @@ void Broker::pump(session::Session& session, TimePoint now) {
   }
 }
 
+bool Broker::send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup) {
+  const session::Message& message = *delivery.message;
+  const bool needs_own_encoding =
+      !delivery.subscription_ids.empty() || message.expires_at || !client.protocol.sends_publish_verbatim();
+  if (needs_own_encoding) return false;
+  std::string bytes;
+  if (!publish_cache_.append(message, client.protocol.is_v5(), dup, delivery.qos, delivery.retain, packet_id,
+                             bytes)) {
+    return false;
+  }
+  if (bytes.size() > client.protocol.client_max_packet_size()) return false;  // the full path drops it
+  count_publish_sent(bytes.size());
+  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once);
+  return true;
+}
+
+void Broker::count_publish_sent(size_t bytes) {
+  ++stats_.packets_sent;
+  ++stats_.publish_sent;
+  stats_.bytes_sent += bytes;
+}
+
 void Broker::send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
                           TimePoint now) {
+  if (send_shared_publish(client, delivery, packet_id, dup)) return;
   const session::Message& message = *delivery.message;
   mqtt::Publish publish;
   publish.dup = dup;
@@ -236,9 +261,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
     }
     return;
   }
-  ++stats_.packets_sent;
-  ++stats_.publish_sent;
-  stats_.bytes_sent += bytes.size();
+  count_publish_sent(bytes.size());
   outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once);
 }
 

@@ -32,6 +32,7 @@ struct ListenerConfig {
   std::string bind_address;       // "" = all interfaces
   std::string protocol = "mqtt";  // "mqtt" or "websockets"
   std::string socket_domain;      // "", "ipv4", "ipv6"
+  std::string proxy_protocol;     // "", "1", "2": PROXY header version (enable_proxy_protocol)
   int64_t max_connections = -1;   // -1 = unlimited
 
   // TLS settings, stored for the transport that wires them up.
@@ -105,6 +106,9 @@ struct Config {
   bool autosave_on_changes = false;
   PersistenceSync persistence_sync = PersistenceSync::interval;
   uint32_t persistence_sync_interval_ms = 100;
+
+  // Unix domain socket for `stellwerk ctl` (the admin module); "" = none.
+  std::string admin_socket;
 
   // Authentication, stored for the auth module.
   std::string password_file;

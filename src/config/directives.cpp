@@ -53,6 +53,9 @@ constexpr Directive stellwerk_only(Directive directive) {
 const Directive kDirectives[] = {
     text("acl_file", kGlobal, "PATH", to_global<&Config::acl_file>, "(none)",
          "Access control list file in mosquitto's format."),
+    stellwerk_only(text("admin_socket", kGlobal, "PATH", to_global<&Config::admin_socket>, "(none)",
+                        "Unix domain socket (mode 0600) on which `stellwerk ctl` manages the running "
+                        "broker: retained messages, backups. Replaces a stale socket file; removed at exit.")),
     flag("allow_anonymous", kGlobal, to_global<&Config::allow_anonymous>, "(unset)",
          "Admit clients that send no username. Unset: true in local-only mode, false as soon as "
          "any listener is configured."),
@@ -148,6 +151,10 @@ const Directive kDirectives[] = {
          "(OpenSSL default)", "TLS 1.3: allowed cipher suites, in OpenSSL's format."),
     text("crlfile", kListener, "PATH", to_listener<&ListenerConfig::crlfile>, "(none)",
          "TLS: PEM certificate revocation list checked for client certificates."),
+    choice("enable_proxy_protocol", kListener, "1|2", to_listener<&ListenerConfig::proxy_protocol>, "(off)",
+           "Every connection starts with a PROXY protocol header of this version (HAProxy's text v1 or "
+           "binary v2) naming the real client; connections without one are closed. Only for listeners "
+           "behind a trusted proxy."),
     text("keyfile", kListener, "PATH", to_listener<&ListenerConfig::keyfile>, "(none)",
          "TLS: PEM private key of certfile."),
     integer("max_connections", Scope::listener_or_global, -1, kInt32Max, set_max_connections, "-1",

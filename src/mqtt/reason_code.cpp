@@ -81,7 +81,8 @@ V3ConnackCode to_v3_connack_code(ReasonCode code) {
       return V3ConnackCode::unacceptable_protocol_version;
     case ReasonCode::client_identifier_not_valid: return V3ConnackCode::identifier_rejected;
     case ReasonCode::server_unavailable:
-    case ReasonCode::server_busy: return V3ConnackCode::server_unavailable;
+    case ReasonCode::server_busy:
+    case ReasonCode::quota_exceeded: return V3ConnackCode::server_unavailable;
     case ReasonCode::bad_user_name_or_password: return V3ConnackCode::bad_username_or_password;
     default: return V3ConnackCode::not_authorized;
   }

@@ -72,17 +72,26 @@ Result<std::optional<mqtt::Packet>, ProtocolError> Connection::next_packet(TimeP
 
 Result<std::optional<mqtt::Packet>, ProtocolError> Connection::check_sequence(mqtt::Packet packet) {
   const bool is_connect = std::holds_alternative<mqtt::Connect>(packet);
-  if (phase_ == Phase::awaiting_connect && !is_connect) {
+  const auto type = mqtt::packet_type(packet);
+  if (phase_ == Phase::awaiting_connect && !is_connect && !connect_received_) {
     return error(ReasonCode::protocol_error, "first packet is not CONNECT [MQTT-3.1.0-1]");
   }
-  if (phase_ == Phase::connected && is_connect) {
+  if ((phase_ == Phase::connected || connect_received_) && is_connect) {
     return error(ReasonCode::protocol_error, "second CONNECT [MQTT-3.1.0-2]");
+  }
+  // Packets are read between CONNECT and CONNACK only while an enhanced
+  // authentication exchange runs.
+  if (phase_ == Phase::awaiting_connect && connect_received_ && type != mqtt::PacketType::auth &&
+      type != mqtt::PacketType::disconnect) {
+    return error(
+        ReasonCode::protocol_error,
+        fmt::format("{} before CONNACK during authentication [MQTT-3.1.2-30]", mqtt::packet_type_name(type)));
   }
   if (is_connect) {
     version_ = std::get<mqtt::Connect>(packet).version;
+    connect_received_ = true;
     return std::optional<mqtt::Packet>(std::move(packet));
   }
-  const auto type = mqtt::packet_type(packet);
   if (type == mqtt::PacketType::connack || type == mqtt::PacketType::suback ||
       type == mqtt::PacketType::unsuback || type == mqtt::PacketType::pingresp) {
     return error(ReasonCode::protocol_error,

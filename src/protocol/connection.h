@@ -1,7 +1,8 @@
 // The per-connection MQTT state machine: bytes in, packets out.
 //
 // It frames and decodes what the client sends, enforces the rules that span
-// packets on one network connection (CONNECT first and once, the maximum
+// packets on one network connection (CONNECT first and once, only AUTH or
+// DISCONNECT between CONNECT and CONNACK, the maximum
 // packet size, inbound topic aliases, keep-alive deadlines), and encodes what
 // the broker sends (outbound topic aliases, the client's maximum packet size).
 // It does no I/O and reads no clock: time comes in as `now`, deadlines go out
@@ -69,6 +70,9 @@ class Connection {
   uint32_t client_max_packet_size() const { return client_max_packet_size_; }
   uint16_t client_receive_maximum() const { return client_receive_maximum_; }
   bool client_wants_problem_info() const { return request_problem_information_; }
+  // True when a PUBLISH goes out exactly as mqtt::encode writes it for this
+  // version: there are no outbound topic aliases to apply.
+  bool sends_publish_verbatim() const { return !is_v5() || client_topic_alias_maximum_ == 0; }
 
   // Encodes `packet` for this connection's version into `out`. For PUBLISH an
   // outbound topic alias is applied when the client allows aliases. Returns
@@ -91,6 +95,7 @@ class Connection {
   TimePoint opened_at_;
   TimePoint last_received_;
   uint16_t keep_alive_ = 0;
+  bool connect_received_ = false;  // CONNECT decoded; CONNACK may still be pending
 
   std::string input_;
   size_t input_offset_ = 0;

@@ -38,6 +38,7 @@ int available_cores() {
 Server::Server(config::Config config) : config_(std::move(config)) {}
 
 Server::~Server() {
+  admin_.reset();  // its threads call into the broker
   for (auto& worker : workers_) {
     worker->request_stop();
     worker->join();
@@ -49,7 +50,7 @@ Server::~Server() {
 // ---------------------------------------------------------------- start-up
 
 Status<std::string> Server::load_access_control() {
-  if (config_.password_file.empty() && config_.acl_file.empty()) return {};
+  // Made even without files, so that a reload can add them.
   auto loaded = FileAccessControl::load(config_.password_file, config_.acl_file,
                                         [this](uint64_t connection, bool accepted) { on_verdict(connection, accepted); });
   if (!loaded) return fail(loaded.error());
@@ -81,8 +82,10 @@ Result<std::shared_ptr<const net::TransportStack>, std::string> make_transports(
     const config::ListenerConfig& listener, uint32_t max_packet_size, const std::string& psk_file) {
   const bool tls = !listener.certfile.empty() || !listener.psk_hint.empty();
   const bool websocket = listener.protocol == "websockets";
-  if (!tls && !websocket) return std::shared_ptr<const net::TransportStack>();
+  const bool proxy = !listener.proxy_protocol.empty();
+  if (!tls && !websocket && !proxy) return std::shared_ptr<const net::TransportStack>();
   auto stack = std::make_shared<net::TransportStack>();
+  if (proxy) stack->proxy = listener.proxy_protocol == "1" ? net::ProxyProtocol::v1 : net::ProxyProtocol::v2;
   if (websocket) {
     net::WebSocketSettings settings;
     settings.max_frame_bytes = uint64_t{max_packet_size} + 64 * 1024;
@@ -125,6 +128,7 @@ Status<std::string> Server::open_listeners() {
     for (const net::ListenSocket& socket : sockets.value()) {
       auto entry = std::make_unique<Listener>();
       entry->fd = socket.fd;
+      entry->source = listener;
       entry->max_connections = listener.max_connections;  // the config applied the global default
       entry->transports = transports.value();
       entry->identity_as_username = listener.use_identity_as_username;
@@ -156,6 +160,11 @@ Status<std::string> Server::start() {
     }
     w->start();
   }
+  if (!config_.admin_socket.empty()) {
+    auto admin = admin::AdminServer::start(admin::AdminServerOptions{.path = config_.admin_socket}, *this);
+    if (!admin) return fail(admin.error());
+    admin_ = std::move(admin).value();
+  }
   log::notice("stellwerk {} running with {} worker thread(s).", STELLWERK_VERSION, threads);
   return {};
 }
@@ -173,11 +182,9 @@ void Server::with_broker(Call&& call) {
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
   current_worker = &w;
   Listener& listener = *listeners_[static_cast<size_t>(listener_tag)];
-  if (listener.max_connections >= 0 && listener.open.load() >= listener.max_connections) {
-    ++counters_.refused_max_connections;
-    log::notice("Refusing connection from {}: listener at max_connections ({}).", peer.text,
-                listener.max_connections);
-    w.abort(id);
+  const int64_t limit = listener.max_connections.load();
+  if (limit >= 0 && listener.open.load() >= limit) {
+    refuse_over_limit(w, id, listener_tag, peer);
     return;
   }
   ++listener.open;
@@ -201,16 +208,19 @@ void Server::on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerI
       username = info.certificate_subject;
     }
     if (username && !username->empty()) broker.set_transport_username(id, *username);
+    if (info.via_proxy) broker.set_peer(id, info.address.text);
   });
 }
 
 void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) {
   current_worker = &w;
+  if (refusal_count_.load(std::memory_order_relaxed) != 0 && feed_refusal(w, id, bytes)) return;
   with_broker([&](broker::Broker& broker) { broker.on_data(id, bytes, w.now()); });
 }
 
 void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why) {
   current_worker = &w;
+  if (refusal_count_.load(std::memory_order_relaxed) != 0 && end_refusal(id)) return;
   with_broker([&](broker::Broker& broker) {
     broker.on_close(id, why, w.now());
     forget_connection(id);
@@ -336,6 +346,7 @@ void Server::tick() {
 
 void Server::shutdown() {
   log::notice("stellwerk shutting down.");
+  admin_.reset();
   with_broker([&](broker::Broker& broker) { broker.shutdown(Clock::now()); });
   if (store_ && last_hold_) {
     // What the last calls committed is written, and their output released,
@@ -363,7 +374,8 @@ void Server::run() {
       signalfd_siginfo info{};
       if (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
         if (info.ssi_signo == SIGHUP) {
-          log::notice("SIGHUP received: configuration reload is not supported yet; nothing changed.");
+          log::notice("SIGHUP received: reloading.");
+          (void)reload();  // a failure is logged and changes nothing
         } else {
           log::notice("Signal {} received.", info.ssi_signo);
           break;
@@ -374,6 +386,41 @@ void Server::run() {
   }
   ::close(signal_fd);
   shutdown();
+}
+
+// ---------------------------------------------------------------- admin socket
+
+std::vector<mqtt::Publish> Server::retained_page(const admin::RetainedQuery& query) {
+  std::vector<mqtt::Publish> page;
+  with_broker([&](broker::Broker& broker) {
+    page = broker.retained_page(query.filter, query.after, query.limit, query.with_payload, Clock::now());
+  });
+  return page;
+}
+
+size_t Server::clear_retained(const std::vector<std::string>& topics) {
+  size_t cleared = 0;
+  with_broker([&](broker::Broker& broker) { cleared = broker.clear_retained(topics); });
+  return cleared;
+}
+
+void Server::set_retained(std::vector<mqtt::Publish> messages) {
+  with_broker([&](broker::Broker& broker) { broker.set_retained(std::move(messages), Clock::now()); });
+}
+
+bool Server::wait_durable() {
+  if (!store_) return true;
+  uint64_t sequence = 0;
+  with_broker([&](broker::Broker&) { sequence = last_hold_; });
+  return sequence == 0 || store_->wait_durable(sequence, std::chrono::seconds(30));
+}
+
+void Server::backup(std::string directory, BackupDone done) {
+  if (!store_) {
+    done(fail(std::string("persistence is off: there is no durable state to back up")));
+    return;
+  }
+  store_->backup(std::move(directory), std::move(done));
 }
 
 }  // namespace stellwerk::server

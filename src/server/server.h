@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "admin/admin_server.h"
+#include "admin/broker_port.h"
 #include "base/result.h"
 #include "broker/broker.h"
 #include "config/config.h"
@@ -32,10 +35,11 @@ namespace stellwerk::server {
 
 struct ServerCounters {
   std::atomic<uint64_t> dropped_slow_reader{0};  // QoS 0 dropped at a full output buffer
-  std::atomic<uint64_t> refused_max_connections{0};
+  std::atomic<uint64_t> refused_max_connections{0};  // answered with a refusing CONNACK or closed
+  std::atomic<uint64_t> reloads{0};                  // successful reloads
 };
 
-class Server final : public net::ConnectionHandler, public broker::Outbox {
+class Server final : public net::ConnectionHandler, public broker::Outbox, public admin::BrokerPort {
  public:
   explicit Server(config::Config config);
   ~Server() override;
@@ -43,9 +47,19 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   // Opens every listener and starts the workers. Fails with a message when a
   // listener cannot be opened.
   [[nodiscard]] Status<std::string> start();
-  // Serves until SIGTERM or SIGINT, then shuts down gracefully. SIGHUP is
-  // logged (reload arrives with the auth work).
+  // Where SIGHUP finds the configuration again (the file and the command
+  // line's overrides). Without one, SIGHUP re-reads the files the current
+  // configuration names.
+  using ConfigSource = std::function<Result<config::Config, std::string>()>;
+  void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
+  // Serves until SIGTERM or SIGINT, then shuts down gracefully. SIGHUP
+  // reloads (see reload()).
   void run();
+  // Re-reads the configuration, the password and ACL files and every TLS
+  // listener's certificates, keys and CRLs, without dropping a client. All or
+  // nothing: when anything fails to load, the previous configuration stays and
+  // the log says why. Returns that reason.
+  Status<std::string> reload();
   // Stops from another thread (tests).
   void request_stop() { stop_requested_.store(true); }
   std::vector<uint16_t> bound_ports() const { return bound_ports_; }
@@ -64,6 +78,14 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   void close(broker::ConnectionId id) override;
   void hold_until(uint64_t sequence) override;
 
+  // admin::BrokerPort, for the admin socket's threads: each call takes the
+  // broker lock through with_broker() for one chunk.
+  std::vector<mqtt::Publish> retained_page(const admin::RetainedQuery& query) override;
+  size_t clear_retained(const std::vector<std::string>& topics) override;
+  void set_retained(std::vector<mqtt::Publish> messages) override;
+  bool wait_durable() override;
+  void backup(std::string directory, BackupDone done) override;
+
  private:
   struct Outgoing {
     net::ConnectionId id;
@@ -73,11 +95,19 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   };
   struct Listener {
     int fd;
-    int64_t max_connections;
+    config::ListenerConfig source;  // what opened it; a reload matches on port, address and protocol
+    std::atomic<int64_t> max_connections;
     std::shared_ptr<const net::TransportStack> transports;  // null = plain TCP
     bool identity_as_username = false;  // use_identity_as_username
     bool subject_as_username = false;   // use_subject_as_username
     std::atomic<int64_t> open{0};
+    std::atomic<int64_t> refusing{0};  // over max_connections, waiting for their CONNECT to be refused
+  };
+  // A connection over its listener's max_connections: its CONNECT is read only
+  // to answer it in the client's protocol version (over_limit.h).
+  struct Refusal {
+    int listener_tag;
+    std::string received;
   };
   struct HeldOutput {
     uint64_t sequence;  // released once the store made this durable
@@ -91,6 +121,12 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   void drain_routed(net::Worker& worker);
   void apply_output(net::Worker& worker, Outgoing& item);
 
+  void refuse_over_limit(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer);
+  bool feed_refusal(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes);
+  bool end_refusal(net::ConnectionId id);
+  void expire_refusal(net::Worker& w, net::ConnectionId id);
+  Status<std::string> reload_transports(const config::Config& next,
+                                        std::vector<std::shared_ptr<const net::TransportStack>>& stacks);
   void tick();
   void shutdown();
   [[nodiscard]] Status<std::string> open_listeners();
@@ -105,6 +141,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   void on_verdict(uint64_t connection, bool accepted);
 
   config::Config config_;
+  ConfigSource config_source_;
   std::unique_ptr<FileAccessControl> access_;  // outlives the broker
   std::unique_ptr<store::Store> store_;         // outlives the broker
   std::mutex broker_mutex_;
@@ -127,10 +164,19 @@ class Server final : public net::ConnectionHandler, public broker::Outbox {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<uint16_t> bound_ports_;
   std::atomic<bool> stop_requested_{false};
+  std::mutex refusals_mutex_;
+  std::unordered_map<net::ConnectionId, Refusal> refusals_;  // guarded by refusals_mutex_
+  std::atomic<size_t> refusal_count_{0};  // refusals_.size(), read without the lock on every on_data
   ServerCounters counters_;
+  std::unique_ptr<admin::AdminServer> admin_;  // null without admin_socket
 };
 
 // The number of cores this process may run on (respects taskset).
 int available_cores();
+
+// The transport layers (PROXY, TLS, WebSocket) one listener's connections get;
+// null for plain TCP. Fails with the reason (a certificate that does not load).
+Result<std::shared_ptr<const net::TransportStack>, std::string> make_transports(
+    const config::ListenerConfig& listener, uint32_t max_packet_size, const std::string& psk_file);
 
 }  // namespace stellwerk::server

@@ -5,15 +5,16 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/boxed.h"
 #include "base/clock.h"
 #include "mqtt/packet.h"
+#include "session/lazy_deque.h"
 #include "session/message.h"
 
 namespace stellwerk::session {
@@ -58,7 +59,7 @@ struct SessionCounters {
 struct Lifetime {
   uint32_t expiry_interval = 0;          // seconds after disconnect; kNever = never
   std::optional<TimePoint> expires_at;   // set while no connection is attached
-  std::optional<mqtt::Will> will;        // of the attached (or last) connection
+  Boxed<mqtt::Will> will;                // of the attached (or last) connection
   std::optional<TimePoint> will_due_at;  // a delayed will waiting to be published
   static constexpr uint32_t kNever = 0xFFFFFFFF;
 };
@@ -105,7 +106,7 @@ class Session {
   bool complete_inflight(uint16_t packet_id, InflightState expected);
   // PUBREC: moves the entry to awaiting PUBCOMP. False when unknown.
   bool mark_released(uint16_t packet_id);
-  const std::deque<Inflight>& inflight() const { return inflight_; }
+  const LazyDeque<Inflight>& inflight() const { return inflight_; }
 
   // --- inbound QoS 2 (exactly once, method B of v5 figure 4.3)
   // Returns true when this packet id is new (the message must be delivered).
@@ -133,9 +134,9 @@ class Session {
   std::string client_id_;
   std::optional<std::string> username_;
   std::map<std::string, Subscription> subscriptions_;
-  std::deque<Delivery> queue_;
+  LazyDeque<Delivery> queue_;
   size_t queued_bytes_ = 0;
-  std::deque<Inflight> inflight_;  // in send order, for resending on reconnect
+  LazyDeque<Inflight> inflight_;  // in send order, for resending on reconnect
   std::set<uint16_t> inbound_qos2_;
   uint16_t last_packet_id_ = 0;
   SessionCounters counters_;

@@ -20,8 +20,11 @@ MessageId MessageRegistry::assign(const session::MessagePtr& message) {
   return id;
 }
 
-void MessageRegistry::seed(MessageId id, const session::MessagePtr& message) {
-  entries_[message.get()] = Entry{message, id};
+void MessageRegistry::seed(const std::vector<std::pair<MessageId, session::MessagePtr>>& messages) {
+  entries_.reserve(entries_.size() + messages.size());
+  for (const auto& [id, message] : messages) entries_[message.get()] = Entry{message, id};
+  // The seeded entries are live: pruning them at the next assign would be wasted work.
+  prune_at_ = std::max<size_t>(prune_at_, entries_.size() * 2);
 }
 
 void MessageRegistry::start_after(MessageId highest) { next_ = std::max(next_, highest + 1); }
@@ -48,7 +51,9 @@ std::string Batch::finish() {
 MessageId Batch::body_of(const session::MessagePtr& message) {
   const MessageId id = registry_->assign(message);
   if (!bodies_.insert(id).second) return id;
-  add(record::MessagePut{id, to_body(*message, time_)});
+  last_frame_ = bytes_.size();
+  frame::append_unsealed_message_put(bytes_, id, *message, time_.to_wall(message->expires_at));
+  ++records_;
   return id;
 }
 

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "store/frame.h"
 #include "store/record.h"
@@ -35,8 +37,8 @@ class MessageRegistry {
  public:
   std::optional<MessageId> find(const session::MessagePtr& message) const;
   MessageId assign(const session::MessagePtr& message);
-  // For recovery: `message` is `id`, and new ids start after `highest`.
-  void seed(MessageId id, const session::MessagePtr& message);
+  // For recovery: each message keeps the id it had, and new ids start after `highest`.
+  void seed(const std::vector<std::pair<MessageId, session::MessagePtr>>& messages);
   void start_after(MessageId highest);
   size_t size() const { return entries_.size(); }
 

@@ -18,16 +18,33 @@ uint32_t frame_crc(const char* frame, size_t payload_size) {
   return crc32c::extend(0, frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
 }
 
+// Reserves a header; finish_unsealed() fills in the length and type once the payload follows it.
+size_t start_unsealed(std::string& out) {
+  const size_t start = out.size();
+  out.append(kHeaderSize, '\0');
+  return start;
+}
+
+void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end) {
+  const size_t payload_size = out.size() - start - kHeaderSize;
+  coding::patch_u32(out, start + kLengthOffset, static_cast<uint32_t>(payload_size));
+  const auto type = static_cast<uint8_t>(record_type);
+  out[start + kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
+}
+
 }  // namespace
 
 void append_unsealed(std::string& out, const Record& record, bool batch_end) {
-  const size_t start = out.size();
-  out.append(kHeaderSize, '\0');
+  const size_t start = start_unsealed(out);
   encode_payload(record, out);
-  const size_t payload_size = out.size() - start - kHeaderSize;
-  coding::patch_u32(out, start + kLengthOffset, static_cast<uint32_t>(payload_size));
-  const auto type = static_cast<uint8_t>(type_of(record));
-  out[start + kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
+  finish_unsealed(out, start, type_of(record), batch_end);
+}
+
+void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
+                                 WallMs expires_at) {
+  const size_t start = start_unsealed(out);
+  encode_message_put(id, message, expires_at, out);
+  finish_unsealed(out, start, RecordType::message_put, false);
 }
 
 size_t seal(std::string& bytes, Sequence first) {

@@ -56,14 +56,20 @@ bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
   return qos_ok;
 }
 
+void encode_message_fields(MessageId id, std::string_view topic, std::string_view payload, mqtt::QoS qos,
+                           bool retain, WallMs expires_at, const mqtt::Properties& properties, std::string& out) {
+  put_varint(out, id);
+  put_bytes(out, topic);
+  put_bytes(out, payload);
+  put_enum(out, qos);
+  put_u8(out, retain);
+  put_u64(out, static_cast<uint64_t>(expires_at));
+  encode_properties(properties, out);
+}
+
 void encode(const MessagePut& r, std::string& out) {
-  put_varint(out, r.id);
-  put_bytes(out, r.body.topic);
-  put_bytes(out, r.body.payload);
-  put_enum(out, r.body.qos);
-  put_u8(out, r.body.retain);
-  put_u64(out, static_cast<uint64_t>(r.body.expires_at));
-  encode_properties(r.body.properties, out);
+  const MessageBody& b = r.body;
+  encode_message_fields(r.id, b.topic, b.payload, b.qos, b.retain, b.expires_at, b.properties, out);
 }
 bool decode(Reader& reader, MessagePut& r) {
   r.id = reader.varint();
@@ -267,6 +273,11 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
   const auto index = static_cast<size_t>(type);
   if (index < 1 || index > kLastRecordType) return std::nullopt;
   return kDecoders[index - 1](payload);
+}
+
+void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
+  encode_message_fields(id, message.topic, message.payload, message.qos, message.retain, expires_at,
+                        message.properties, out);
 }
 
 }  // namespace stellwerk::store

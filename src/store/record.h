@@ -169,6 +169,10 @@ using Record =
 
 RecordType type_of(const Record& record);
 void encode_payload(const Record& record, std::string& out);
+// The payload of a message_put record for `message`, byte for byte what
+// encode_payload(MessagePut{id, to_body(message, ...)}) writes, without
+// copying the message into a MessageBody first (the broker's hot path).
+void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out);
 // The record, or nullopt when the payload is malformed for its type (a
 // record that passed its CRC yet does not decode came from a broken writer
 // or a newer format; recovery treats it like damage).

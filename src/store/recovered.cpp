@@ -35,12 +35,16 @@ RecoveredState State::to_recovered(const TimeBase& time,
                                    std::vector<std::pair<MessageId, session::MessagePtr>>* ids) const {
   // apply() only lets entries reference bodies that exist, so every lookup below succeeds.
   MessageMap messages;
+  messages.reserve(messages_.size());
+  if (ids) ids->reserve(ids->size() + messages_.size());
   for (const auto& [id, body] : messages_) {
     session::MessagePtr message = to_message(body.body, time);
     if (ids) ids->emplace_back(id, message);
     messages.emplace(id, std::move(message));
   }
   RecoveredState out;
+  out.retained.reserve(retained_.size());
+  out.sessions.reserve(sessions_.size());
   for (const auto& [topic, id] : retained_) out.retained.push_back(messages.at(id));
   for (const auto& [client_id, stored] : sessions_) {
     out.sessions.push_back(to_recovered_session(client_id, stored, messages));

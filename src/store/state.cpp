@@ -66,7 +66,11 @@ void State::apply_one(const MessagePut& r) {
 void State::apply_one(const RetainedSet& r) {
   const MessageBody* retained = body(r.id);
   if (!retained) return;
-  auto [it, inserted] = retained_.try_emplace(retained->topic, r.id);
+  // A snapshot lists retained topics in order: appending at the end then
+  // costs one comparison instead of a walk down a tree of a million topics.
+  const bool after_last = retained_.empty() || retained_.rbegin()->first < retained->topic;
+  auto [it, inserted] = after_last ? std::pair{retained_.emplace_hint(retained_.end(), retained->topic, r.id), true}
+                                   : retained_.try_emplace(retained->topic, r.id);
   if (!inserted) {
     // Reference first: replacing a topic's body with itself must not drop it.
     add_reference(r.id);

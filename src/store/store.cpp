@@ -36,11 +36,14 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
     return fail(StoreError::io);
   }
   Recovery& recovery = *recovered;
-  // The recovered state becomes the new snapshot before anything is appended,
-  // so damaged or torn files are never needed again.
-  if (auto status = write_snapshot(env, options.dir, recovery.state, recovery.sequence); !status) {
-    log::error("store: cannot write the snapshot: {}", status.error().message);
-    return fail(StoreError::io);
+  const InitialSnapshot initial = initial_snapshot(recovery);
+  if (initial == InitialSnapshot::now) {
+    // Damaged or torn files must never be needed again: the recovered state
+    // becomes the new snapshot before anything is appended.
+    if (auto status = write_snapshot(env, options.dir, recovery.state, recovery.sequence); !status) {
+      log::error("store: cannot write the snapshot: {}", status.error().message);
+      return fail(StoreError::io);
+    }
   }
   SegmentLog log(env, options.dir);
   log.adopt_old(std::move(recovery.old_segments));
@@ -48,8 +51,11 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
     log::error("store: cannot start a log segment: {}", status.error().message);
     return fail(StoreError::io);
   }
-  if (auto status = log.remove_old_segments(); !status) {
-    log::warning("store: cannot remove an old segment: {}", status.error().message);
+  // In the background case the replayed segments go once that snapshot is durable.
+  if (initial != InitialSnapshot::background) {
+    if (auto status = log.remove_old_segments(); !status) {
+      log::warning("store: cannot remove an old segment: {}", status.error().message);
+    }
   }
 
   std::vector<std::pair<MessageId, session::MessagePtr>> ids;
@@ -57,25 +63,44 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
   state.sequence = recovery.sequence;
   log_recovery(options.dir, recovery, state.sessions.size(), state.retained.size());
   const MessageId highest = recovery.state.highest_message_id();
-  std::unique_ptr<Store> store(
-      new Store(env, std::move(options), recovery.sequence, std::move(recovery.state), std::move(log)));
-  for (const auto& [id, message] : ids) store->registry_.seed(id, message);
+  std::unique_ptr<Store> store(new Store(env, std::move(options), recovery.sequence, std::move(recovery.state),
+                                         std::move(log), initial));
+  store->registry_.seed(ids);
   store->registry_.start_after(highest);
   return Opened{std::move(store), std::move(state), std::move(recovery.report)};
 }
 
-Store::Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log)
-    : env_(env),
-      options_(std::move(options)),
+// A snapshot at open keeps the directory small and damage out of the next
+// recovery. Damage or no snapshot at all: write it before anything else
+// (with no snapshot the state is small or the directory new). A clean
+// snapshot plus replayed log: the snapshot thread writes it while the broker
+// already runs, since a large state takes seconds and recovery needs nothing
+// from it. A clean snapshot and no log after it: that snapshot is the state.
+Store::InitialSnapshot Store::initial_snapshot(const Recovery& recovery) {
+  const RecoveryReport& report = recovery.report;
+  if (!report.snapshot_found || report.snapshot_damaged || !report.set_aside.empty()) return InitialSnapshot::now;
+  return report.log_records > 0 ? InitialSnapshot::background : InitialSnapshot::none;
+}
+
+Store::Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log, InitialSnapshot initial)
+    : options_(std::move(options)),
       committed_(sequence),
       durable_(sequence),
-      state_(std::move(state)),
       log_(std::move(log)),
       written_(sequence),
       snapshot_sequence_(sequence),
+      snapshot_running_(initial == InitialSnapshot::background),
       last_sync_(steady_now()),
       last_snapshot_(steady_now()),
-      stat_snapshots_(1),
+      snapshotter_(std::make_unique<Snapshotter>(env, options_.dir, std::move(state),
+                                                 [this](SnapshotDone done) {
+                                                   {
+                                                     std::lock_guard lock(mutex_);
+                                                     finished_.push_back(std::move(done));
+                                                   }
+                                                   work_ready_.notify_one();
+                                                 })),
+      stat_snapshots_(initial == InitialSnapshot::now ? 1 : 0),
       thread_([this] { run(); }) {}
 
 Store::~Store() {
@@ -123,6 +148,18 @@ Status<StoreError> Store::checkpoint() {
   return {};
 }
 
+void Store::backup(std::string directory, BackupDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      pending_backups_.push_back(BackupRequest{std::move(directory), std::move(done)});
+      work_ready_.notify_one();
+      return;
+    }
+  }
+  done(fail(std::string("the store is stopping")));
+}
+
 Status<StoreError> Store::health() const {
   std::lock_guard lock(mutex_);
   if (failure_) return fail(*failure_);
@@ -149,24 +186,25 @@ void Store::fail_with(const IoError& error) {
 // ---------------------------------------------------------------- store thread
 
 void Store::run() {
+  if (snapshot_running_) snapshotter_->snapshot(written_, 0);
   for (;;) {
     Work work = wait_for_work();
     if (!work.batches.empty()) write(work.batches);
     sync_if_due(work.stop);
-    const bool snapshot_ok = (work.checkpoint_ticket || snapshot_due()) ? take_snapshot() : true;
-    if (work.checkpoint_ticket) {
-      std::lock_guard lock(mutex_);
-      checkpoints_done_ = work.checkpoint_ticket;
-      last_checkpoint_ok_ = snapshot_ok;
-      progress_.notify_all();
-    }
-    if (work.stop) return;
+    for (SnapshotDone& done : work.finished) handle_finished(done);
+    if (work.checkpoint_ticket) checkpoint_wanted_ = work.checkpoint_ticket;
+    if (!snapshot_running_ && (checkpoint_wanted_ || snapshot_due())) start_snapshot();
+    for (BackupRequest& request : work.backups) start_backup(request);
+    if (work.stop) return stop_snapshotter();
   }
 }
 
 Store::Work Store::wait_for_work() {
   std::unique_lock lock(mutex_);
-  auto ready = [&] { return !pending_.empty() || stopping_ || checkpoints_requested_ > checkpoints_done_; };
+  auto ready = [&] {
+    return !pending_.empty() || !pending_backups_.empty() || !finished_.empty() || stopping_ ||
+           checkpoints_requested_ > checkpoints_taken_;
+  };
   if (auto deadline = next_deadline()) {
     work_ready_.wait_until(lock, *deadline, ready);
   } else {
@@ -174,8 +212,10 @@ Store::Work Store::wait_for_work() {
   }
   Work work;
   work.batches.swap(pending_);
+  work.backups.swap(pending_backups_);
+  work.finished.swap(finished_);
   work.stop = stopping_;
-  if (checkpoints_requested_ > checkpoints_done_) work.checkpoint_ticket = checkpoints_requested_;
+  if (checkpoints_requested_ > checkpoints_taken_) work.checkpoint_ticket = checkpoints_taken_ = checkpoints_requested_;
   return work;
 }
 
@@ -184,7 +224,8 @@ std::optional<SteadyTime> Store::next_deadline() const {
   if (failure_) return deadline;
   if (options_.policy == SyncPolicy::interval && log_.unsynced())
     deadline = last_sync_ + options_.sync_interval;
-  if (options_.autosave_interval.count() > 0 && written_ > snapshot_sequence_) {
+  // A running snapshot ends with a wake-up of its own (finished_).
+  if (options_.autosave_interval.count() > 0 && written_ > snapshot_sequence_ && !snapshot_running_) {
     const SteadyTime autosave = std::max(last_snapshot_ + options_.autosave_interval, snapshot_retry_at_);
     deadline = deadline ? std::min(*deadline, autosave) : autosave;
   }
@@ -208,17 +249,8 @@ void Store::write(std::vector<std::string>& batches) {
     last_sync_ = steady_now();
   }
   publish_durable(written_);
-  apply_to_state(write_buffer_);
-}
-
-void Store::apply_to_state(std::string_view frames) {
-  frame::Reader reader(frames);
-  frame::Frame frame;
-  while (reader.next(frame) == frame::ReadStatus::ok) {
-    // The broker thread encoded these frames; they always decode.
-    if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
-    if (frame.batch_end) state_.end_batch();
-  }
+  snapshotter_->apply(std::move(write_buffer_));
+  write_buffer_ = std::string();
 }
 
 void Store::publish_durable(Sequence sequence) {
@@ -250,25 +282,78 @@ bool Store::snapshot_due() const {
   return log_full || autosave;
 }
 
-bool Store::take_snapshot() {
-  if (failed()) return false;
-  if (auto status = write_snapshot(env_, options_.dir, state_, written_); !status) {
-    // The log still holds everything; try again later rather than at every write.
-    log::error("store: snapshot failed, the log keeps growing: {}", status.error().message);
-    snapshot_retry_at_ = steady_now() + kSnapshotRetryDelay;
-    return false;
-  }
-  ++stat_snapshots_;
-  snapshot_sequence_ = written_;
-  last_snapshot_ = steady_now();
+void Store::start_snapshot() {
+  const uint64_t ticket = std::exchange(checkpoint_wanted_, 0);
+  if (failed()) return end_checkpoint(ticket, false);
+  // The segment that ends at written_ must be complete on disk before a
+  // newer one holds synced records, or a power loss would leave a gap that
+  // recovery cannot cross.
+  sync_if_due(true);
+  if (failed()) return end_checkpoint(ticket, false);
   if (auto status = log_.start_segment(written_ + 1); !status) {
     fail_with(status.error());
-    return false;
+    return end_checkpoint(ticket, false);
   }
+  snapshot_running_ = true;
+  snapshotter_->snapshot(written_, ticket);
+}
+
+void Store::start_backup(BackupRequest& request) {
+  if (failed()) return request.done(fail(std::string("the store has failed; see the log")));
+  // The backup must not hold records the live store could still lose.
+  sync_if_due(true);
+  if (failed()) return request.done(fail(std::string("cannot sync the log; see the log")));
+  const uint64_t ticket = ++backup_tickets_;
+  backups_running_.emplace(ticket, std::move(request.done));
+  log::info("store: writing a backup of sequence {} to {}", written_, request.directory);
+  snapshotter_->backup(std::move(request.directory), written_, ticket);
+}
+
+void Store::handle_finished(SnapshotDone& done) {
+  if (done.kind == SnapshotDone::Kind::backup) {
+    auto node = backups_running_.extract(done.ticket);
+    if (done.status) {
+      log::info("store: backup of sequence {} written", done.sequence);
+      return node.mapped()({});
+    }
+    log::error("store: backup failed: {}", done.status.error().message);
+    return node.mapped()(fail(done.status.error().message));
+  }
+  snapshot_running_ = false;
+  if (!done.status) {
+    // The log still holds everything; try again later rather than at every write.
+    log::error("store: snapshot failed, the log keeps growing: {}", done.status.error().message);
+    snapshot_retry_at_ = steady_now() + kSnapshotRetryDelay;
+    return end_checkpoint(done.ticket, false);
+  }
+  ++stat_snapshots_;
+  snapshot_sequence_ = done.sequence;
+  last_snapshot_ = steady_now();
   if (auto status = log_.remove_old_segments(); !status) {
     log::warning("store: cannot remove an old segment: {}", status.error().message);
   }
-  return true;
+  end_checkpoint(done.ticket, true);
+}
+
+void Store::end_checkpoint(uint64_t ticket, bool ok) {
+  // Snapshots started by the timer or the log's size answer no checkpoint().
+  if (ticket == 0) return;
+  std::lock_guard lock(mutex_);
+  checkpoints_done_ = ticket;
+  last_checkpoint_ok_ = ok;
+  progress_.notify_all();
+}
+
+void Store::stop_snapshotter() {
+  snapshotter_.reset();
+  std::vector<SnapshotDone> finished;
+  {
+    std::lock_guard lock(mutex_);
+    finished.swap(finished_);
+  }
+  for (SnapshotDone& done : finished) handle_finished(done);
+  // A checkpoint asked for while the last snapshot ran gets none.
+  if (checkpoint_wanted_) end_checkpoint(std::exchange(checkpoint_wanted_, 0), false);
 }
 
 }  // namespace stellwerk::store

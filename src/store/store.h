@@ -12,17 +12,22 @@
 // acknowledgement until durable_up_to() reaches the sequence of the batch
 // that made it safe (see docs/formats/store.md, "What the broker waits for").
 //
-// The store thread also applies each batch to its own State, so snapshots
-// need nothing from the broker: every autosave_interval, or when the current
-// segment passes max_log_bytes, it writes the state to a new snapshot and
-// starts a new segment. Open recovers, then snapshots at once, so the
-// directory always starts with one snapshot and one empty segment.
+// Snapshots need nothing from the broker and do not hold up the log: the
+// store thread hands every written group to the snapshot thread
+// (store/snapshotter.h), which keeps the mirror State. Every
+// autosave_interval, or when the current segment passes max_log_bytes, the
+// store thread starts a new segment at S + 1 and asks for a snapshot at S,
+// then goes on committing; once the snapshot is durable it removes the older
+// segments. Open recovers, starts a new segment and snapshots: at once after
+// damage or without a snapshot, else in the background (store.cpp,
+// initial_snapshot()). Backups are written by the snapshot thread too.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +39,7 @@
 #include "store/env.h"
 #include "store/recovery.h"
 #include "store/segment_log.h"
+#include "store/snapshotter.h"
 #include "store/state.h"
 
 namespace stellwerk::store {
@@ -53,7 +59,7 @@ struct StoreStats {
   uint64_t writes = 0;     // write() calls of the log: one per group commit
   uint64_t records = 0;    // records written to the log
   uint64_t syncs = 0;      // fdatasync calls of the log
-  uint64_t snapshots = 0;  // snapshots written, the one at open included
+  uint64_t snapshots = 0;  // snapshots written, the one at open included (if one was needed)
   uint64_t log_bytes = 0;  // bytes written to the log
 };
 
@@ -87,34 +93,53 @@ class Store {
   bool wait_durable(Sequence sequence, std::chrono::milliseconds timeout);
   // Writes a snapshot now and returns when it is durable.
   Status<StoreError> checkpoint();
+  // Online backup: writes the state at a durable sequence into `directory`
+  // (see store/backup.h; created 0700 if missing, refused if not empty), in a
+  // form a fresh broker opens as its persistence_location. Returns at once;
+  // `done` runs later on the store thread with nothing or the reason it
+  // failed, and must be quick and must not call back into the Store. Only
+  // when the store is already stopping does `done` run at once, on the
+  // calling thread.
+  using BackupDone = std::function<void(Status<std::string>)>;
+  void backup(std::string directory, BackupDone done);
   // An error once a write, sync or snapshot failed: from then on nothing
   // becomes durable and commit() fails. The cause is logged.
   Status<StoreError> health() const;
   StoreStats stats() const;
 
  private:
-  Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log);
+  enum class InitialSnapshot { now, background, none };
+  static InitialSnapshot initial_snapshot(const Recovery& recovery);
+  Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log, InitialSnapshot initial);
 
   // store thread
   void run();
+  struct BackupRequest {
+    std::string directory;
+    BackupDone done;
+  };
   struct Work {
     std::vector<std::string> batches;
+    std::vector<BackupRequest> backups;
+    std::vector<SnapshotDone> finished;
     bool stop = false;
     uint64_t checkpoint_ticket = 0;
   };
   Work wait_for_work();
   std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
   void write(std::vector<std::string>& batches);
-  void apply_to_state(std::string_view frames);
   void publish_durable(Sequence sequence);
   void sync_if_due(bool force);
   bool snapshot_due() const;
-  // False when the snapshot could not be written (the log goes on; retried later).
-  bool take_snapshot();
+  void start_snapshot();
+  void start_backup(BackupRequest& request);
+  void handle_finished(SnapshotDone& done);
+  void end_checkpoint(uint64_t ticket, bool ok);
+  // Lets the snapshot thread finish its jobs and reports their outcomes.
+  void stop_snapshotter();
   void fail_with(const IoError& error);
   bool failed() const;
 
-  Env& env_;
   Options options_;
   MessageRegistry registry_;  // broker thread only
 
@@ -122,23 +147,30 @@ class Store {
   std::condition_variable work_ready_;
   std::condition_variable progress_;    // durable_ grew, a checkpoint ended or the store failed
   std::vector<std::string> pending_;    // guarded by mutex_
+  std::vector<BackupRequest> pending_backups_;  // guarded by mutex_
+  std::vector<SnapshotDone> finished_;  // guarded by mutex_; from the snapshot thread
   Sequence committed_ = 0;              // guarded by mutex_
   bool stopping_ = false;               // guarded by mutex_
   uint64_t checkpoints_requested_ = 0;  // guarded by mutex_
+  uint64_t checkpoints_taken_ = 0;      // guarded by mutex_; handed to the store thread
   uint64_t checkpoints_done_ = 0;       // guarded by mutex_
   bool last_checkpoint_ok_ = true;      // guarded by mutex_
   std::optional<StoreError> failure_;   // guarded by mutex_
   std::atomic<Sequence> durable_{0};
 
   // store thread only
-  State state_;
   SegmentLog log_;
   Sequence written_ = 0;
-  Sequence snapshot_sequence_ = 0;
+  Sequence snapshot_sequence_ = 0;  // of the newest durable snapshot
+  bool snapshot_running_ = false;
+  uint64_t checkpoint_wanted_ = 0;  // a ticket no snapshot has started for yet
+  uint64_t backup_tickets_ = 0;
+  std::map<uint64_t, BackupDone> backups_running_;
   std::string write_buffer_;
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point last_snapshot_;
   std::chrono::steady_clock::time_point snapshot_retry_at_;
+  std::unique_ptr<Snapshotter> snapshotter_;
 
   std::atomic<uint64_t> stat_writes_{0}, stat_records_{0}, stat_syncs_{0}, stat_snapshots_{0}, stat_bytes_{0};
   std::thread thread_;

@@ -20,7 +20,8 @@ class LevelCursor {
   bool has_next() const { return !done_; }
 
   std::string_view next() {
-    const void* slash = std::memchr(rest_.data(), '/', rest_.size());
+    // memchr must not see the null data() of an empty view, even with size 0.
+    const void* slash = rest_.empty() ? nullptr : std::memchr(rest_.data(), '/', rest_.size());
     if (slash == nullptr) {
       done_ = true;
       return rest_;

@@ -10,6 +10,7 @@
 // Not thread-safe; const methods may run concurrently with each other.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,6 +100,34 @@ class RetainedTree {
     }
   }
 
+  // Calls visit(std::string_view topic, const Value&) in topic order for each
+  // retained topic that the non-shared filter `filter` matches and that sorts
+  // after `after` (nullopt: from the first), until visit returns false. Topic
+  // order compares level by level, each level by its bytes, so "a" < "a/b" <
+  // "a-b": the order a tree walk gives without sorting whole names. With
+  // `dollar_topics` a wildcard in the first level also matches '$' topics.
+  // Each call sorts only the children of the nodes it passes through, lazily
+  // (a heap): a caller paging with a cursor pays per page for the widest
+  // level it crosses, never for the whole tree.
+  template <typename Visit>
+  void match_after(std::string_view filter, std::optional<std::string_view> after, bool dollar_topics,
+                   Visit&& visit) const {
+    OrderedWalk walk{filter, after.value_or(std::string_view{}), dollar_topics};
+    walk.stack.push_back(walk.root_frame(*root_, after.has_value()));
+    while (!walk.stack.empty()) {
+      if (walk.stack.back().heap.empty()) {
+        walk.stack.pop_back();
+        continue;
+      }
+      OrderedFrame child = walk.next_child(walk.stack.back());
+      if (!child.on_cursor && child.node->value && walk.matches_here(child) &&
+          !visit(std::string_view{walk.name}, static_cast<const Value&>(*child.node->value))) {
+        return;
+      }
+      walk.stack.push_back(std::move(child));
+    }
+  }
+
   // Nodes below the root; shows that erase prunes.
   size_t node_count() const {
     size_t count = 0;
@@ -144,6 +173,98 @@ class RetainedTree {
     template <typename Visit>
     void visit_value(const Node& node, Visit& visit) const {
       if (node.value) visit(std::string_view{name}, static_cast<const Value&>(*node.value));
+    }
+  };
+
+  // One node of an ordered walk: its children still to visit form a min-heap
+  // by level. A node "on the cursor" has the same leading levels as the
+  // cursor, so it and every child before the cursor's next level were seen.
+  static constexpr size_t kCursorDone = std::string_view::npos;
+  struct OrderedFrame {
+    const Node* node;
+    size_t name_length;
+    size_t filter_offset;
+    bool on_cursor;
+    size_t cursor_offset;  // the cursor's next level, or kCursorDone
+    std::vector<const Node*> heap;
+  };
+
+  struct OrderedWalk {
+    std::string_view filter;
+    std::string_view cursor;
+    bool dollar_topics;
+    std::vector<OrderedFrame> stack;
+    std::string name;
+
+    static bool later(const Node* a, const Node* b) { return a->level > b->level; }
+
+    static std::pair<std::string_view, size_t> level_at(std::string_view text, size_t offset) {
+      const size_t slash = text.find('/', offset);
+      if (slash == std::string_view::npos) return {text.substr(offset), kCursorDone};
+      return {text.substr(offset, slash - offset), slash + 1};
+    }
+
+    OrderedFrame root_frame(const Node& root, bool has_cursor) {
+      OrderedFrame frame{&root, 0, 0, has_cursor, 0, {}};
+      fill_heap(frame, /*is_root=*/true);
+      return frame;
+    }
+
+    // "a/#" also matches "a" itself [MQTT-4.7.1-2].
+    bool matches_here(const OrderedFrame& frame) const {
+      return frame.filter_offset == kFilterEnd || frame.filter_offset == kWholeSubtree ||
+             filter.substr(frame.filter_offset) == "#";
+    }
+
+    OrderedFrame next_child(OrderedFrame& parent) {
+      std::pop_heap(parent.heap.begin(), parent.heap.end(), later);
+      const Node* node = parent.heap.back();
+      parent.heap.pop_back();
+      OrderedFrame child{node, 0, child_filter_offset(parent), false, kCursorDone, {}};
+      if (parent.on_cursor && parent.cursor_offset != kCursorDone) {
+        const auto [level, next] = level_at(cursor, parent.cursor_offset);
+        child.on_cursor = node->level == level;
+        child.cursor_offset = next;
+      }
+      name.resize(parent.name_length);
+      if (parent.node->parent != nullptr) name.push_back('/');
+      name.append(node->level);
+      child.name_length = name.size();
+      fill_heap(child, /*is_root=*/false);
+      return child;
+    }
+
+    size_t child_filter_offset(const OrderedFrame& parent) const {
+      if (parent.filter_offset == kWholeSubtree) return kWholeSubtree;
+      const auto [level, next] = level_at(filter, parent.filter_offset);
+      if (is_multi_level_wildcard(level)) return kWholeSubtree;
+      return next == kCursorDone ? kFilterEnd : next;
+    }
+
+    // The children the filter lets through and the cursor has not passed.
+    void fill_heap(OrderedFrame& frame, bool is_root) {
+      if (frame.filter_offset == kFilterEnd) return;
+      std::string_view exact;
+      bool wildcard = frame.filter_offset == kWholeSubtree;
+      if (!wildcard) {
+        exact = level_at(filter, frame.filter_offset).first;
+        wildcard = is_multi_level_wildcard(exact) || is_single_level_wildcard(exact);
+      }
+      std::string_view lowest;
+      const bool bounded = frame.on_cursor && frame.cursor_offset != kCursorDone;
+      if (bounded) lowest = level_at(cursor, frame.cursor_offset).first;
+      const bool hide_dollar = is_root && !dollar_topics && wildcard;  // [MQTT-4.7.2-1]
+      const auto admit = [&](const Node* child) {
+        if (bounded && child->level < lowest) return;
+        if (hide_dollar && is_dollar_level(child->level)) return;
+        frame.heap.push_back(child);
+      };
+      if (wildcard) {
+        for (const auto& [level, child] : frame.node->children) admit(child.get());
+      } else if (const Node* child = find_child(frame.node->children, exact)) {
+        admit(child);
+      }
+      std::make_heap(frame.heap.begin(), frame.heap.end(), later);
     }
   };
 

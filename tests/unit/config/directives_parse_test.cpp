@@ -12,6 +12,7 @@ using testing::parse_ok;
 
 constexpr std::string_view kEveryDirective = R"(# every directive Stellwerk knows
 acl_file /etc/stellwerk/acl
+admin_socket /run/stellwerk/admin.sock
 allow_anonymous true
 autosave_interval 60
 autosave_on_changes true
@@ -55,6 +56,7 @@ certfile /tls/server.pem
 ciphers ECDHE-RSA-AES128-GCM-SHA256
 ciphers_tls1.3 TLS_AES_128_GCM_SHA256
 crlfile /tls/crl.pem
+enable_proxy_protocol 2
 keyfile /tls/server.key
 max_connections 20
 protocol websockets
@@ -82,6 +84,7 @@ TEST(ConfigDirectives, SampleUsesEveryDirectiveInTheTable) {
 TEST(ConfigDirectives, GlobalValues) {
   const Config config = parse_every_directive();
   EXPECT_EQ(config.acl_file, "/etc/stellwerk/acl");
+  EXPECT_EQ(config.admin_socket, "/run/stellwerk/admin.sock");
   EXPECT_EQ(config.allow_anonymous, true);
   EXPECT_EQ(config.autosave_interval, 60);
   EXPECT_TRUE(config.autosave_on_changes);
@@ -131,6 +134,7 @@ TEST(ConfigDirectives, ListenerValues) {
   EXPECT_EQ(tls.ciphers_tls13, "TLS_AES_128_GCM_SHA256");
   EXPECT_EQ(tls.crlfile, "/tls/crl.pem");
   EXPECT_EQ(tls.keyfile, "/tls/server.key");
+  EXPECT_EQ(tls.proxy_protocol, "2");
   EXPECT_EQ(tls.max_connections, 20);
   EXPECT_EQ(tls.protocol, "websockets");
   EXPECT_EQ(tls.psk_hint, "stellwerk");

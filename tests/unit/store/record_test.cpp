@@ -147,3 +147,28 @@ TEST(Frame, FileHeadersAndNames) {
 
 }  // namespace
 }  // namespace stellwerk::store
+
+namespace stellwerk::store {
+namespace {
+
+// The broker's path encodes message_put straight from the session::Message;
+// the bytes must be those of the MessagePut record (recovery decodes them as one).
+TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
+  const TimeBase time = testing::fixed_time();
+  for (bool with_properties : {false, true}) {
+    auto message = std::make_shared<session::Message>();
+    message->topic = "a/b/c";
+    message->payload = std::string(300, 'p');
+    message->qos = mqtt::QoS::exactly_once;
+    message->retain = true;
+    if (with_properties) message->properties = testing::all_properties();
+    message->expires_at = time.steady + std::chrono::seconds(30);
+    std::string direct, via_record;
+    frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at));
+    frame::append_unsealed(via_record, record::MessagePut{77, to_body(*message, time)}, false);
+    EXPECT_EQ(direct, via_record);
+  }
+}
+
+}  // namespace
+}  // namespace stellwerk::store

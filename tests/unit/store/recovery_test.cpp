@@ -26,11 +26,11 @@ constexpr char kDir[] = "/db";
 const std::string kSnapshot = std::string(kDir) + "/state.snap";
 const std::string kFirstSegment = std::string(kDir) + "/wal-00000000000000000001.log";
 
-Options options() {
+Options options(uint64_t max_log_bytes = 0) {
   Options o;
   o.dir = kDir;
   o.autosave_interval = 0s;
-  o.max_log_bytes = 0;
+  o.max_log_bytes = max_log_bytes;
   return o;
 }
 
@@ -93,6 +93,8 @@ struct CrashCase {
   MemoryEnv::Unsynced unsynced;
   bool torn;
   size_t clean_steps;  // run before the crashing run, without faults
+  // Nonzero: snapshots start in the background while later steps commit.
+  uint64_t max_log_bytes = 0;
 };
 
 // Returns false once a run got through without reaching its crash point.
@@ -105,7 +107,7 @@ bool crash_and_recover(const CrashCase& c, size_t crash_at) {
   }
   env.crash_after(crash_at, c.torn);
   Progress progress{c.clean_steps, c.clean_steps};
-  if (auto opened = Store::open(env, options()); opened.ok()) {
+  if (auto opened = Store::open(env, options(c.max_log_bytes)); opened.ok()) {
     Script script;
     script.adopt(opened->state);
     progress = run_steps(*opened->store, script, c.clean_steps, Script::kSteps);
@@ -138,6 +140,14 @@ TEST(Recovery, CrashAtEveryOperationWithTornWritesKeptHalf) {
 
 TEST(Recovery, ProcessCrashAtEveryOperationKeepsWhatWasWritten) {
   crash_everywhere({MemoryEnv::Unsynced::keep, true, 0});
+}
+
+// The snapshot thread's file operations interleave with the log's, so the
+// crash point lands in a snapshot, a segment start or a commit, in any order.
+TEST(Recovery, CrashAtEveryOperationWithSnapshotsInTheBackground) {
+  crash_everywhere({MemoryEnv::Unsynced::drop, false, 0, 64});
+  crash_everywhere({MemoryEnv::Unsynced::keep_half, true, 0, 64});
+  crash_everywhere({MemoryEnv::Unsynced::keep, true, 3, 64});
 }
 
 TEST(Recovery, CrashAtEveryOperationWhileRecoveringAnExistingStore) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "store/memory_env.h"
@@ -48,6 +50,13 @@ Sequence commit(Store& store, const std::function<void(Batch&)>& fill) {
 // Runs the first `steps` steps of the script, each durable before the next.
 void run_script(Store& store, Script& script, size_t steps) {
   for (size_t i = 0; i < steps; ++i) {
+    const Sequence sequence = commit(store, [&](Batch& b) { script.step(i, b); });
+    ASSERT_TRUE(store.wait_durable(sequence, 5s));
+  }
+}
+
+void run_script_from(Store& store, Script& script, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
     const Sequence sequence = commit(store, [&](Batch& b) { script.step(i, b); });
     ASSERT_TRUE(store.wait_durable(sequence, 5s));
   }
@@ -255,6 +264,155 @@ TEST(Store, CheckpointStartsANewSegmentAndRemovesTheOld) {
   EXPECT_EQ(names[0], "state.snap");
   EXPECT_NE(names[1], "wal-00000000000000000001.log");
   EXPECT_EQ(opened.store->stats().snapshots, 2u);
+}
+
+// An Env that holds every snapshot write until the test opens the gate, so
+// a test can commit while a snapshot is being written.
+class GatedSnapshotEnv final : public Env {
+ public:
+  IoResult<std::unique_ptr<WritableFile>> create(const std::string& path) override {
+    auto file = inner_.create(path);
+    if (!file || !path.ends_with(".snap.tmp")) return file;
+    return std::unique_ptr<WritableFile>(std::make_unique<File>(*this, std::move(*file)));
+  }
+  IoResult<std::string> read_all(const std::string& p) override { return inner_.read_all(p); }
+  IoResult<std::vector<std::string>> list(const std::string& d) override { return inner_.list(d); }
+  IoStatus create_dir(const std::string& d) override { return inner_.create_dir(d); }
+  IoStatus rename(const std::string& f, const std::string& t) override { return inner_.rename(f, t); }
+  IoStatus remove(const std::string& p) override { return inner_.remove(p); }
+  IoStatus sync_dir(const std::string& d) override { return inner_.sync_dir(d); }
+
+  void close_gate() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void open_gate() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+  // True once a snapshot write waits at the closed gate.
+  bool wait_for_blocked_writer(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return blocked_; });
+  }
+  MemoryEnv& inner() { return inner_; }
+
+ private:
+  class File final : public WritableFile {
+   public:
+    File(GatedSnapshotEnv& env, std::unique_ptr<WritableFile> inner) : env_(env), inner_(std::move(inner)) {}
+    IoStatus append(std::string_view data) override {
+      env_.pass_gate();
+      return inner_->append(data);
+    }
+    IoStatus sync() override { return inner_->sync(); }
+    IoStatus close() override { return inner_->close(); }
+
+   private:
+    GatedSnapshotEnv& env_;
+    std::unique_ptr<WritableFile> inner_;
+  };
+
+  void pass_gate() {
+    std::unique_lock lock(mutex_);
+    blocked_ = !open_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    blocked_ = false;
+  }
+
+  MemoryEnv inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = true;
+  bool blocked_ = false;
+};
+
+TEST(Store, CommitsBecomeDurableWhileASnapshotIsBeingWritten) {
+  GatedSnapshotEnv env;
+  Script script;
+  {
+    auto opened = open_store(env);
+    Store& store = *opened.store;
+    run_script(store, script, 4);
+    env.close_gate();
+    std::thread checkpointer([&] { EXPECT_TRUE(store.checkpoint().ok()); });
+    ASSERT_TRUE(env.wait_for_blocked_writer(5s));
+    // The snapshot cannot move; the log must.
+    for (size_t i = 4; i < 8; ++i) {
+      const Sequence s = commit(store, [&](Batch& b) { script.step(i, b); });
+      EXPECT_TRUE(store.wait_durable(s, 5s)) << "step " << i << " waited for the snapshot";
+    }
+    EXPECT_EQ(store.stats().snapshots, 1u);
+    env.open_gate();
+    checkpointer.join();
+    EXPECT_EQ(store.stats().snapshots, 2u);
+  }
+  MemoryEnv full_env;
+  {
+    Script again;
+    auto full = open_store(full_env);
+    run_script(*full.store, again, 8);
+  }
+  EXPECT_EQ(describe(reopen(env.inner())), describe(reopen(full_env)));
+}
+
+TEST(Store, CrashWhileASnapshotIsWrittenLosesNothingDurable) {
+  GatedSnapshotEnv env;
+  Script script;
+  {
+    auto opened = open_store(env);
+    Store& store = *opened.store;
+    run_script(store, script, 4);
+    env.close_gate();
+    std::thread checkpointer([&] { (void)store.checkpoint(); });
+    ASSERT_TRUE(env.wait_for_blocked_writer(5s));
+    run_script_from(store, script, 4, 8);
+    env.inner().crash_after(0, false);  // the snapshot never completes
+    env.open_gate();
+    checkpointer.join();
+  }
+  env.inner().power_loss(MemoryEnv::Unsynced::drop);
+  MemoryEnv full_env;
+  {
+    Script again;
+    auto full = open_store(full_env);
+    run_script(*full.store, again, 8);
+  }
+  EXPECT_EQ(describe(reopen(env.inner())), describe(reopen(full_env)));
+}
+
+TEST(Store, ReopeningWithALogSnapshotsInTheBackgroundThenDropsTheLog) {
+  MemoryEnv env;
+  Script script;
+  {
+    auto opened = open_store(env);
+    run_script(*opened.store, script, 6);
+  }
+  auto opened = open_store(env);
+  // Wait for the background snapshot and the removal of the replayed segment.
+  for (int i = 0; i < 500 && opened.store->stats().snapshots == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(opened.store->checkpoint().ok());
+  EXPECT_EQ(opened.store->stats().snapshots, 2u);
+  EXPECT_EQ(env.names(kDir).size(), 2u);
+}
+
+TEST(Store, ReopeningASnapshotWithNoLogAfterItWritesNoSnapshot) {
+  MemoryEnv env;
+  Script script;
+  {
+    auto opened = open_store(env);
+    run_script(*opened.store, script, 6);
+    ASSERT_TRUE(opened.store->checkpoint().ok());
+  }
+  const auto snapshot_before = env.contents(std::string(kDir) + "/state.snap");
+  auto opened = open_store(env);
+  EXPECT_EQ(opened.store->stats().snapshots, 0u);
+  EXPECT_EQ(env.contents(std::string(kDir) + "/state.snap"), snapshot_before);
+  EXPECT_EQ(env.names(kDir).size(), 2u);
 }
 
 // Compaction must not change anything: the state recovered from snapshots

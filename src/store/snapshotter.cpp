@@ -1,0 +1,92 @@
+// The snapshot thread's loop: frames are applied to the mirror as they come,
+// snapshot and backup jobs are written from it in between.
+#include "store/snapshotter.h"
+
+#include "store/backup.h"
+#include "store/frame.h"
+#include "store/snapshot.h"
+
+namespace stellwerk::store {
+
+Snapshotter::Snapshotter(Env& env, std::string dir, State state, std::function<void(SnapshotDone)> finished)
+    : env_(env),
+      dir_(std::move(dir)),
+      finished_(std::move(finished)),
+      state_(std::move(state)),
+      thread_([this] { run(); }) {}
+
+Snapshotter::~Snapshotter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_one();
+  thread_.join();
+}
+
+void Snapshotter::apply(std::string frames) { push(Job{Job::Kind::frames, std::move(frames), 0, 0}); }
+
+void Snapshotter::snapshot(Sequence sequence, uint64_t ticket) {
+  push(Job{Job::Kind::snapshot, {}, sequence, ticket});
+}
+
+void Snapshotter::backup(std::string directory, Sequence sequence, uint64_t ticket) {
+  push(Job{Job::Kind::backup, std::move(directory), sequence, ticket});
+}
+
+void Snapshotter::push(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  ready_.notify_one();
+}
+
+void Snapshotter::run() {
+  std::deque<Job> jobs;
+  for (;;) {
+    bool stop;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
+      jobs.swap(jobs_);
+      stop = stopping_;
+    }
+    for (Job& job : jobs) {
+      if (job.kind == Job::Kind::frames) {
+        apply_frames(job.data);
+      } else {
+        write(job);
+      }
+    }
+    jobs.clear();
+    // Nobody gives jobs once the stop was asked for, and those given before are done.
+    if (stop) return;
+  }
+}
+
+void Snapshotter::apply_frames(std::string_view frames) {
+  frame::Reader reader(frames);
+  frame::Frame frame;
+  while (reader.next(frame) == frame::ReadStatus::ok) {
+    // The broker thread encoded these frames; they always decode.
+    if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
+    if (frame.batch_end) state_.end_batch();
+  }
+}
+
+void Snapshotter::write(const Job& job) {
+  SnapshotDone done;
+  done.sequence = job.sequence;
+  done.ticket = job.ticket;
+  if (job.kind == Job::Kind::snapshot) {
+    done.kind = SnapshotDone::Kind::snapshot;
+    done.status = write_snapshot(env_, dir_, state_, job.sequence);
+  } else {
+    done.kind = SnapshotDone::Kind::backup;
+    done.status = write_backup(env_, job.data, state_, job.sequence);
+  }
+  finished_(std::move(done));
+}
+
+}  // namespace stellwerk::store
