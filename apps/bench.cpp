@@ -62,6 +62,12 @@ void add_options(CLI::App& app, CommandLine& line, bench::BenchOptions& options)
   app.add_flag("--subscribe", options.subscribe_idle,
                "connections: each client subscribes to a topic of its own");
   app.add_option("-k,--keepalive", options.keep_alive, "keep-alive seconds (default 60)");
+  app.add_option("--session-expiry", options.session_expiry,
+                 "persistent sessions: clean start off and this Session Expiry Interval in seconds "
+                 "(MQTT 5; with 3.1.1 any value > 0 means clean session off); default 0 = clean");
+  app.add_option("--cafile", options.tls_cafile, "TLS: verify the broker against this CA (PEM)");
+  app.add_flag("--insecure", options.tls_insecure, "TLS without verifying the broker");
+  app.add_option("--tls-version", options.tls_version, "TLS: 1.2 or 1.3 only (default 1.2 or later)");
   app.add_option("--topic-prefix", options.topic_prefix, "topic prefix (default stellwerk-bench/<pid>)");
   app.add_option("--id-prefix", options.client_id_prefix, "client id prefix (default bench-<pid>-)");
   app.add_option("--broker-pid", options.broker_pid,

@@ -50,8 +50,29 @@ def pinned(command, core):
     return command if core is None else ["taskset", "-c", str(core), *command]
 
 
-def config_text(kind, port, threads):
-    lines = [f"listener {port} 127.0.0.1", *COMMON_CONFIG]
+def make_certificates(directory):
+    """A throwaway CA and a server certificate for 127.0.0.1 (EC P-256, both
+    brokers use the same). Returns the paths (cafile, certfile, keyfile)."""
+    ca, ca_key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+    cert, key = os.path.join(directory, "server.pem"), os.path.join(directory, "server.key")
+    request, extensions = os.path.join(directory, "server.csr"), os.path.join(directory, "server.ext")
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run(["openssl", "req", "-x509", *new_key, "-keyout", ca_key, "-out", ca, "-days", "2",
+                    "-subj", "/CN=bench-compare CA"], **quiet)
+    subprocess.run(["openssl", "req", *new_key, "-keyout", key, "-out", request, "-subj", "/CN=127.0.0.1"], **quiet)
+    with open(extensions, "w") as out:
+        out.write("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                    "-out", cert, "-days", "2", "-extfile", extensions], **quiet)
+    return ca, cert, key
+
+
+def config_text(kind, port, threads, certificates=None):
+    lines = [f"listener {port} 127.0.0.1"]
+    if certificates:
+        lines += [f"certfile {certificates[1]}", f"keyfile {certificates[2]}"]
+    lines += COMMON_CONFIG
     if kind == "mosquitto":
         # As root mosquitto would switch to the "mosquitto" user, which may not
         # be able to read our temporary directory.
@@ -85,13 +106,14 @@ def stop(proc):
 
 
 @contextlib.contextmanager
-def running_broker(kind, stellwerk_bin, core, threads=1):
-    """Yields (pid, port) of a broker started for one run; stops it after."""
+def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None):
+    """Yields (pid, port) of a broker started for one run; stops it after.
+    With certificates (see make_certificates) its listener speaks TLS only."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"compare-{kind}-") as workdir:
         config = os.path.join(workdir, "broker.conf")
         with open(config, "w") as out:
-            out.write(config_text(kind, port, threads))
+            out.write(config_text(kind, port, threads, certificates))
         binary = MOSQUITTO if kind == "mosquitto" else stellwerk_bin
         log_path = os.path.join(workdir, "broker.log")
         with open(log_path, "wb") as log:

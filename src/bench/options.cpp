@@ -90,6 +90,15 @@ Status<std::string> check_options(const BenchOptions& options) {
   if (options.count_syscalls != SyscallCounting::off && options.broker_pid <= 0) {
     return fail(std::string("--count-syscalls needs --broker-pid"));
   }
+  if (!options.tls_cafile.empty() && options.tls_insecure) {
+    return fail(std::string("--cafile and --insecure exclude each other"));
+  }
+  if (!options.tls_version.empty() && options.tls_version != "1.2" && options.tls_version != "1.3") {
+    return fail(std::string("--tls-version must be 1.2 or 1.3"));
+  }
+  if (!options.tls_version.empty() && !options.tls()) {
+    return fail(std::string("--tls-version needs --cafile or --insecure"));
+  }
   if (options.subscribe_idle && options.scenario != Scenario::connections) {
     return fail(std::string("--subscribe applies to the connections scenario only"));
   }

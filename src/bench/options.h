@@ -54,6 +54,12 @@ struct BenchOptions {
   // session off; v5 Session Expiry Interval of this many seconds), so a
   // broker with persistence logs what it queues and sends at QoS 1 and 2.
   uint32_t session_expiry = 0;
+  // TLS is on when tls_cafile is set (the broker is verified against it) or
+  // tls_insecure is (no verification); tls_version "1.2" / "1.3" pins it.
+  std::string tls_cafile;
+  bool tls_insecure = false;
+  std::string tls_version;
+  bool tls() const { return !tls_cafile.empty() || tls_insecure; }
   std::string topic_prefix;      // empty: "stellwerk-bench/<pid>"
   std::string client_id_prefix;  // empty: "bench-<pid>-"
   int broker_pid = 0;            // for broker CPU, RSS and system calls; 0 = not measured

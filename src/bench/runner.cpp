@@ -97,6 +97,12 @@ Status<std::string> Runner::set_up() {
     if (!source) return fail(source.error());
     sources_.push_back(source.value());
   }
+  if (options_.tls()) {
+    auto context = TlsClientContext::create(
+        TlsSettings{options_.tls_cafile, options_.tls_insecure, options_.tls_version});
+    if (!context) return fail(context.error());
+    tls_ = std::move(context.value());
+  }
   if (auto enough = ensure_descriptors(plan_.total_clients() + kSpareDescriptors); !enough) return enough;
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return fail(fmt::format("epoll_create1: {}", std::strerror(errno)));
@@ -204,11 +210,12 @@ std::optional<TimePoint> Runner::next_deadline() const {
 void Runner::close_all() {
   for (Link& link : links_) {
     if (link.fd < 0) continue;
-    if (link.state == LinkState::ready) {
+    if (link.state == LinkState::ready && link.tls) {
+      (void)tls_write(link.tls.get(), disconnect_.data(), disconnect_.size());
+    } else if (link.state == LinkState::ready) {
       (void)!::send(link.fd, disconnect_.data(), disconnect_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
-    ::close(link.fd);
-    link.fd = -1;
+    close_link(link);
     link.state = LinkState::closed;
   }
 }

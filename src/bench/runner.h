@@ -45,6 +45,7 @@
 #include "bench/summary.h"
 #include "bench/syscall_counter.h"
 #include "bench/templates.h"
+#include "bench/tls_client.h"
 #include "mqtt/packet.h"
 
 namespace stellwerk::bench {
@@ -69,6 +70,7 @@ struct Link {
   bool dirty = false;          // has output and is in the flush list
   bool write_blocked = false;  // the socket buffer was full; EPOLLOUT resumes
   bool peer_shut = false;      // the broker half-closed: read on to EOF
+  TlsSession tls;              // set when the run uses TLS
   std::string input;           // the start of a frame that is not complete yet
   std::string output;
   size_t output_written = 0;
@@ -158,6 +160,9 @@ class Runner {
   void mark_dirty(Link& link);
   void flush();
   void write_out(Link& link);
+  void read_tls(Link& link);
+  void write_tls(Link& link);
+  void close_link(Link& link);
 
   // runner_mqtt.cpp: packets
   void send_connect(Link& link);
@@ -185,6 +190,7 @@ class Runner {
   std::string client_id_prefix_;
   Endpoint target_;
   std::vector<Endpoint> sources_;
+  std::unique_ptr<TlsClientContext> tls_;  // null: plain TCP
   int epoll_fd_ = -1;
   std::vector<uint8_t> read_buffer_;
   std::vector<Link> links_;

@@ -2,7 +2,10 @@
 // the broker sends, and writing what a turn queued in one send() per socket.
 // As in the broker's own loop, a short read means the socket is empty and a
 // short write that its buffer is full, so neither needs a call that fails
-// with EAGAIN; the next edge says when to go on.
+// with EAGAIN; the next edge says when to go on. A TLS link cannot tell
+// that from record sizes: it reads until OpenSSL wants more, and as a read
+// may need the socket writable (and a write readable, in the handshake),
+// every edge of a TLS link tries both.
 #include <fmt/format.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -47,6 +50,14 @@ void Runner::on_event(uint32_t link_index, uint32_t events) {
     if (link.fd < 0) return;
   }
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) link.peer_shut = true;
+  if (link.tls) {
+    read_tls(link);
+    if (link.fd >= 0 && link.write_blocked) {
+      link.write_blocked = false;
+      mark_dirty(link);
+    }
+    return;
+  }
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) read_from(link);
   if (link.fd >= 0 && (events & EPOLLOUT) != 0 && link.write_blocked) {
     link.write_blocked = false;
@@ -60,11 +71,18 @@ void Runner::finish_connect(Link& link, bool failed) {
   if (const int error = failed ? connect_result(link.fd) : 0; failed) {
     return fail_link(link, fmt::format("connect: {}", std::strerror(error != 0 ? error : ECONNREFUSED)));
   }
+  if (tls_) {
+    // The handshake runs inside the first reads and writes of the session.
+    auto session = tls_->open(link.fd, options_.host);
+    if (!session) return fail_link(link, "TLS: " + session.error());
+    link.tls = std::move(session.value());
+  }
   link.state = LinkState::awaiting_connack;
   send_connect(link);
 }
 
 void Runner::read_from(Link& link) {
+  if (link.tls) return read_tls(link);
   while (link.fd >= 0) {
     const ssize_t n = ::read(link.fd, read_buffer_.data(), read_buffer_.size());
     if (n > 0) {
@@ -125,8 +143,7 @@ void Runner::fail_link(Link& link, const std::string& why) {
   } else if (first_failure_.empty()) {
     first_failure_ = why;
   }
-  if (link.fd >= 0) ::close(link.fd);
-  link.fd = -1;
+  close_link(link);
   link.state = LinkState::failed;
   link.input.clear();
   link.output.clear();
@@ -149,6 +166,7 @@ void Runner::flush() {
 }
 
 void Runner::write_out(Link& link) {
+  if (link.tls) return write_tls(link);
   while (link.output_written < link.output.size()) {
     const size_t left = link.output.size() - link.output_written;
     const ssize_t n = ::send(link.fd, link.output.data() + link.output_written, left, MSG_NOSIGNAL);
@@ -162,6 +180,47 @@ void Runner::write_out(Link& link) {
       link.write_blocked = true;  // the EPOLLOUT edge marks it dirty again
       return;
     }
+  }
+  link.output.clear();
+  link.output_written = 0;
+  link.last_sent = now_;
+}
+
+void Runner::close_link(Link& link) {
+  link.tls.reset();
+  if (link.fd >= 0) ::close(link.fd);
+  link.fd = -1;
+}
+
+void Runner::read_tls(Link& link) {
+  while (link.fd >= 0) {
+    const TlsIo io = tls_read(link.tls.get(), read_buffer_.data(), read_buffer_.size());
+    switch (io.status) {
+      case TlsStatus::done:
+        now_ = Clock::now();
+        take_frames(link, read_buffer_.data(), io.bytes);
+        continue;
+      case TlsStatus::want_read:
+      case TlsStatus::want_write:  // the edge that makes the socket writable reads again
+        return;
+      case TlsStatus::closed:
+        return fail_link(link, "the broker closed the connection");
+      case TlsStatus::failed:
+        return fail_link(link, "TLS read: " + tls_error_text());
+    }
+  }
+}
+
+void Runner::write_tls(Link& link) {
+  while (link.output_written < link.output.size()) {
+    const size_t left = link.output.size() - link.output_written;
+    const TlsIo io = tls_write(link.tls.get(), link.output.data() + link.output_written, left);
+    if (io.status == TlsStatus::want_read || io.status == TlsStatus::want_write) {
+      link.write_blocked = true;  // any edge of the link marks it dirty again
+      return;
+    }
+    if (io.status != TlsStatus::done) return fail_link(link, "TLS write: " + tls_error_text());
+    link.output_written += io.bytes;
   }
   link.output.clear();
   link.output_written = 0;

@@ -56,6 +56,13 @@ void Broker::process_input(Client& first, TimePoint now) {
   const ConnectionId id = first.id;
   Client* client = &first;
   while (client->protocol.phase() != protocol::Phase::closed && !client->pending_connect) {
+    if (auto ack = client->protocol.next_short_ack(now)) {
+      ++stats_.packets_received;
+      handle_ack(*client, *ack, now);
+      client = find_client(id);
+      if (!client) return;
+      continue;
+    }
     auto next = client->protocol.next_packet(now);
     if (!next) {
       const protocol::ProtocolError& failure = next.error();
@@ -373,18 +380,9 @@ void Broker::publish_will(session::Session& session, TimePoint now) {
   mqtt::Will will = std::move(*lifetime.will);
   lifetime.will.reset();
   lifetime.will_due_at.reset();
-  auto message = std::make_shared<session::Message>();
-  message->topic = std::move(will.topic);
-  message->payload = std::move(will.payload);
-  message->qos = will.qos;
-  message->retain = will.retain;
-  message->properties = std::move(will.properties);
-  message->properties.will_delay_interval.reset();
-  if (message->properties.message_expiry_interval) {
-    message->expires_at = now + std::chrono::seconds(*message->properties.message_expiry_interval);
-  }
-  message->publisher_session = session.id();
-  route(message, now);
+  route(session::make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
+                              std::move(will.properties), now, session.id()),
+        now);
 }
 
 void Broker::end_session(session::Session& session, TimePoint now) {

@@ -22,7 +22,7 @@ mqtt::Publish to_publish(const session::Message& message, bool with_payload, Tim
   publish.qos = message.qos;
   if (!with_payload) return publish;
   publish.payload = message.payload;
-  publish.properties = message.properties;
+  publish.properties = message.properties();
   publish.properties.message_expiry_interval.reset();
   if (message.expires_at) {
     const auto left = std::chrono::ceil<std::chrono::seconds>(*message.expires_at - now).count();
@@ -66,18 +66,8 @@ size_t Broker::clear_retained(const std::vector<std::string>& topics) {
 
 void Broker::set_retained(std::vector<mqtt::Publish> messages, TimePoint now) {
   for (mqtt::Publish& publish : messages) {
-    auto message = std::make_shared<session::Message>();
-    message->topic = std::move(publish.topic);
-    message->payload = std::move(publish.payload);
-    message->qos = publish.qos;
-    message->retain = true;
-    message->properties = std::move(publish.properties);
-    message->properties.topic_alias.reset();
-    message->properties.subscription_identifiers.clear();
-    if (message->properties.message_expiry_interval) {
-      message->expires_at = now + std::chrono::seconds(*message->properties.message_expiry_interval);
-    }
-    update_retained(message);
+    update_retained(session::make_message(std::move(publish.topic), std::move(publish.payload), publish.qos, true,
+                                          std::move(publish.properties), now, 0));
   }
   commit_batch();
 }

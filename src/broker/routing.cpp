@@ -31,19 +31,8 @@ uint32_t remaining_seconds(TimePoint expires_at, TimePoint now) {
 // ---------------------------------------------------------------- inbound PUBLISH
 
 session::MessagePtr Broker::make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const {
-  auto message = std::make_shared<session::Message>();
-  message->topic = std::move(publish.topic);
-  message->payload = std::move(publish.payload);
-  message->qos = publish.qos;
-  message->retain = publish.retain;
-  message->properties = std::move(publish.properties);
-  message->properties.topic_alias.reset();
-  message->properties.subscription_identifiers.clear();
-  if (message->properties.message_expiry_interval) {
-    message->expires_at = now + std::chrono::seconds(*message->properties.message_expiry_interval);
-  }
-  message->publisher_session = client.session ? client.session->id() : 0;
-  return message;
+  return session::make_message(std::move(publish.topic), std::move(publish.payload), publish.qos, publish.retain,
+                               std::move(publish.properties), now, client.session ? client.session->id() : 0);
 }
 
 void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now) {
@@ -241,7 +230,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
   publish.packet_id = packet_id;
   publish.payload = message.payload;
   if (client.protocol.is_v5()) {
-    publish.properties = message.properties;
+    publish.properties = message.properties();
     publish.properties.subscription_identifiers = delivery.subscription_ids;
     if (message.expires_at) {
       publish.properties.message_expiry_interval = remaining_seconds(*message.expires_at, now);

@@ -70,6 +70,25 @@ Result<std::optional<mqtt::Packet>, ProtocolError> Connection::next_packet(TimeP
   return check_sequence(std::move(decoded).value());
 }
 
+std::optional<mqtt::Ack> Connection::next_short_ack(TimePoint now) {
+  constexpr size_t kShortAckSize = 4;  // fixed header (2) + packet id (2)
+  if (phase_ != Phase::connected || input_.size() - input_offset_ < kShortAckSize) return std::nullopt;
+  const auto* frame = reinterpret_cast<const uint8_t*>(input_.data()) + input_offset_;
+  if (frame[1] != 2) return std::nullopt;
+  const auto type = static_cast<mqtt::PacketType>(frame[0] >> 4);
+  const uint8_t flags = frame[0] & 0x0F;
+  const bool is_ack = type == mqtt::PacketType::puback || type == mqtt::PacketType::pubrec ||
+                      type == mqtt::PacketType::pubcomp || type == mqtt::PacketType::pubrel;
+  // PUBREL's reserved flags are 0010, the others' 0000 [MQTT-3.6.1-1].
+  const uint8_t required_flags = type == mqtt::PacketType::pubrel ? 0x02 : 0x00;
+  const uint16_t packet_id = static_cast<uint16_t>(frame[2] << 8 | frame[3]);
+  if (!is_ack || flags != required_flags || packet_id == 0) return std::nullopt;
+  input_offset_ += kShortAckSize;
+  last_received_ = now;
+  compact_input();
+  return mqtt::Ack{type, packet_id, ReasonCode::success, {}};
+}
+
 Result<std::optional<mqtt::Packet>, ProtocolError> Connection::check_sequence(mqtt::Packet packet) {
   const bool is_connect = std::holds_alternative<mqtt::Connect>(packet);
   const auto type = mqtt::packet_type(packet);

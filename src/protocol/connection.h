@@ -53,6 +53,13 @@ class Connection {
   // that must end the connection. PUBLISH topic aliases are already resolved.
   Result<std::optional<mqtt::Packet>, ProtocolError> next_packet(TimePoint now);
 
+  // The common case of QoS 1/2 traffic, without building an mqtt::Packet: when
+  // the next complete frame is a two-byte PUBACK, PUBREC, PUBREL or PUBCOMP
+  // (no reason code, no properties) on a connected session, it is consumed
+  // and returned. Anything else, including a malformed ack, is left for
+  // next_packet(), which decodes and judges it.
+  std::optional<mqtt::Ack> next_short_ack(TimePoint now);
+
   // Called by the broker once it accepted the CONNECT.
   void accept_connect(const mqtt::Connect& connect, uint16_t effective_keep_alive);
 

@@ -51,13 +51,27 @@ Inflight& Session::start_inflight(Delivery delivery) {
   entry.state = delivery.qos == mqtt::QoS::exactly_once ? InflightState::awaiting_pubrec
                                                         : InflightState::awaiting_puback;
   entry.delivery = std::move(delivery);
-  inflight_.push_back(std::move(entry));
+  add_inflight(std::move(entry));
   return inflight_.back();
 }
 
 void Session::restore_inflight(Inflight entry) {
   last_packet_id_ = std::max(last_packet_id_, entry.packet_id);
+  add_inflight(std::move(entry));
+}
+
+void Session::add_inflight(Inflight entry) {
+  constexpr size_t kLongestScan = 32;
+  if (!ids_in_use_ && inflight_.size() >= kLongestScan) {
+    ids_in_use_ = std::make_unique<std::bitset<65536>>();
+    for (const Inflight& f : inflight_) ids_in_use_->set(f.packet_id);
+  }
+  if (ids_in_use_) ids_in_use_->set(entry.packet_id);
   inflight_.push_back(std::move(entry));
+}
+
+void Session::note_id_released(uint16_t id) {
+  if (ids_in_use_) ids_in_use_->reset(id);
 }
 
 void Session::restore_queued(Delivery delivery) {
@@ -70,6 +84,7 @@ bool Session::complete_inflight(uint16_t packet_id, InflightState expected) {
                          [&](const Inflight& f) { return f.packet_id == packet_id; });
   if (it == inflight_.end() || it->state != expected) return false;
   inflight_.erase(it);
+  note_id_released(packet_id);
   return true;
 }
 
@@ -87,10 +102,12 @@ void Session::clear_messages() {
   queue_.clear();
   queued_bytes_ = 0;
   inflight_.clear();
+  if (ids_in_use_) ids_in_use_->reset();
   inbound_qos2_.clear();
 }
 
 bool Session::packet_id_in_use(uint16_t id) const {
+  if (ids_in_use_) return ids_in_use_->test(id);
   return std::any_of(inflight_.begin(), inflight_.end(),
                      [&](const Inflight& f) { return f.packet_id == id; });
 }

@@ -4,7 +4,9 @@
 // and the will. Pure data and bookkeeping: no I/O, no clock reads.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
+#include <memory>
 #include <map>
 #include <optional>
 #include <set>
@@ -129,6 +131,8 @@ class Session {
  private:
   uint16_t allocate_packet_id();
   bool packet_id_in_use(uint16_t id) const;
+  void add_inflight(Inflight entry);
+  void note_id_released(uint16_t id);
 
   SessionId id_;
   std::string client_id_;
@@ -137,6 +141,10 @@ class Session {
   LazyDeque<Delivery> queue_;
   size_t queued_bytes_ = 0;
   LazyDeque<Inflight> inflight_;  // in send order, for resending on reconnect
+  // Which packet ids inflight_ holds, once it is longer than a scan should
+  // be: with a wide window a linear search per new id made QoS 1 quadratic.
+  // 8 KiB, made only for sessions that need it, then kept.
+  std::unique_ptr<std::bitset<65536>> ids_in_use_;
   std::set<uint16_t> inbound_qos2_;
   uint16_t last_packet_id_ = 0;
   SessionCounters counters_;

@@ -277,7 +277,7 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
   encode_message_fields(id, message.topic, message.payload, message.qos, message.retain, expires_at,
-                        message.properties, out);
+                        message.properties(), out);
 }
 
 }  // namespace stellwerk::store

@@ -41,7 +41,7 @@ std::optional<TimePoint> TimeBase::to_steady(WallMs at) const {
 
 MessageBody to_body(const session::Message& message, const TimeBase& time) {
   return MessageBody{message.topic,  message.payload,    message.qos,
-                     message.retain, message.properties, time.to_wall(message.expires_at)};
+                     message.retain, message.properties(), time.to_wall(message.expires_at)};
 }
 
 session::MessagePtr to_message(const MessageBody& body, const TimeBase& time) {
@@ -50,7 +50,7 @@ session::MessagePtr to_message(const MessageBody& body, const TimeBase& time) {
   message->payload = body.payload;
   message->qos = body.qos;
   message->retain = body.retain;
-  message->properties = body.properties;
+  message->set_properties(body.properties);
   message->expires_at = time.to_steady(body.expires_at);
   return message;
 }

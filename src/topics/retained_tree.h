@@ -37,7 +37,7 @@ class RetainedTree {
   void set(std::string_view topic, Value value) {
     Node* node = root_.get();
     LevelCursor levels(topic);
-    while (levels.has_next()) node = &find_or_add_child(node->children, node, levels.next());
+    while (levels.has_next()) node = &find_or_add_child(mutable_children(*node), node, levels.next());
     if (!node->value) ++size_;
     node->value = std::move(value);
   }
@@ -138,13 +138,24 @@ class RetainedTree {
  private:
   struct Node {
     Node(std::string_view level_text, Node* parent_node) : level(level_text), parent(parent_node) {}
-    bool is_unused() const { return !value && children.empty(); }
+    bool is_unused() const { return !value && (!children || children->empty()); }
 
     std::string level;
     Node* parent;
-    LevelMap<Node> children;
+    // Allocated with the first child: most nodes are leaves, and an empty
+    // map would cost them 80 bytes each (docs/performance.md, issue 4).
+    std::unique_ptr<LevelMap<Node>> children;
     std::optional<Value> value;
   };
+
+  static const LevelMap<Node>& children_of(const Node& node) {
+    static const LevelMap<Node> none;
+    return node.children ? *node.children : none;
+  }
+  static LevelMap<Node>& mutable_children(Node& node) {
+    if (!node.children) node.children = std::make_unique<LevelMap<Node>>();
+    return *node.children;
+  }
 
   // Where a pending node stands in the filter: the offset of the filter level
   // its children must match, or one of these two markers.
@@ -260,8 +271,8 @@ class RetainedTree {
         frame.heap.push_back(child);
       };
       if (wildcard) {
-        for (const auto& [level, child] : frame.node->children) admit(child.get());
-      } else if (const Node* child = find_child(frame.node->children, exact)) {
+        for (const auto& [level, child] : children_of(*frame.node)) admit(child.get());
+      } else if (const Node* child = find_child(children_of(*frame.node), exact)) {
         admit(child);
       }
       std::make_heap(frame.heap.begin(), frame.heap.end(), later);
@@ -278,17 +289,17 @@ class RetainedTree {
     if (is_multi_level_wildcard(level) || is_single_level_wildcard(level)) {
       const size_t child_offset = is_multi_level_wildcard(level) ? kWholeSubtree : next;
       const bool hide_dollar = &node == root_.get();  // [MQTT-4.7.2-1]
-      for (const auto& [child_level, child] : node.children) {
+      for (const auto& [child_level, child] : children_of(node)) {
         if (hide_dollar && is_dollar_level(child_level)) continue;
         pending.push_back(Frame{child.get(), name_length, child_offset});
       }
-    } else if (const Node* child = find_child(node.children, level)) {
+    } else if (const Node* child = find_child(children_of(node), level)) {
       pending.push_back(Frame{child, name_length, next});
     }
   }
 
   static void push_children(const Node& node, size_t filter_offset, Walk& walk) {
-    for (const auto& [level, child] : node.children) {
+    for (const auto& [level, child] : children_of(node)) {
       walk.pending.push_back(Frame{child.get(), walk.name.size(), filter_offset});
     }
   }
@@ -296,26 +307,27 @@ class RetainedTree {
   template <typename Callback>
   void for_each_node(Callback&& callback) const {
     std::vector<const Node*> pending;
-    for (const auto& [level, child] : root_->children) pending.push_back(child.get());
+    for (const auto& [level, child] : children_of(*root_)) pending.push_back(child.get());
     while (!pending.empty()) {
       const Node* node = pending.back();
       pending.pop_back();
       callback(*node);
-      for (const auto& [level, child] : node->children) pending.push_back(child.get());
+      for (const auto& [level, child] : children_of(*node)) pending.push_back(child.get());
     }
   }
 
   Node* find_node(std::string_view topic) const {
     Node* node = root_.get();
     LevelCursor levels(topic);
-    while (node != nullptr && levels.has_next()) node = find_child(node->children, levels.next());
+    while (node != nullptr && levels.has_next()) node = find_child(children_of(*node), levels.next());
     return node;
   }
 
   void prune(Node* node) {
     while (node != root_.get() && node->is_unused()) {
       Node* parent = node->parent;
-      remove_child(parent->children, std::string_view{node->level});
+      remove_child(*parent->children, std::string_view{node->level});
+      if (parent->children->empty()) parent->children.reset();
       node = parent;
     }
   }

@@ -102,5 +102,20 @@ TEST(Options, ChecksNameTheOption) {
   EXPECT_FALSE(check_options(options).ok()) << "--subscribe is for the connections scenario";
 }
 
+TEST(Options, TlsOptionsAreChecked) {
+  BenchOptions options;
+  EXPECT_FALSE(options.tls());
+  options.tls_version = "1.3";
+  EXPECT_FALSE(check_options(options));  // a version without TLS
+  options.tls_insecure = true;
+  EXPECT_TRUE(options.tls());
+  EXPECT_TRUE(check_options(options));
+  options.tls_cafile = "ca.pem";
+  EXPECT_FALSE(check_options(options));  // both ways of trusting at once
+  options.tls_insecure = false;
+  options.tls_version = "1.0";
+  EXPECT_FALSE(check_options(options));
+}
+
 }  // namespace
 }  // namespace stellwerk::bench

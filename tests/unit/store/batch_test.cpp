@@ -52,13 +52,15 @@ TEST(TimeBase, MessageAndLifetimeSurviveTheRoundTrip) {
   message.topic = "t";
   message.payload = "p";
   message.qos = mqtt::QoS::exactly_once;
-  message.properties.content_type = "c";
+  mqtt::Properties properties;
+  properties.content_type = "c";
+  message.set_properties(properties);
   message.expires_at = time.steady + std::chrono::seconds(9);
   message.publisher_session = 4;
   const session::MessagePtr back = to_message(to_body(message, time), time);
   EXPECT_EQ(back->topic, "t");
   EXPECT_EQ(back->qos, mqtt::QoS::exactly_once);
-  EXPECT_EQ(back->properties, message.properties);
+  EXPECT_EQ(back->properties(), message.properties());
   EXPECT_EQ(back->expires_at, message.expires_at);
   EXPECT_EQ(back->publisher_session, 0u);  // meaningless after a restart
 

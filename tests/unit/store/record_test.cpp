@@ -161,7 +161,7 @@ TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
     message->payload = std::string(300, 'p');
     message->qos = mqtt::QoS::exactly_once;
     message->retain = true;
-    if (with_properties) message->properties = testing::all_properties();
+    if (with_properties) message->set_properties(testing::all_properties());
     message->expires_at = time.steady + std::chrono::seconds(30);
     std::string direct, via_record;
     frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at));

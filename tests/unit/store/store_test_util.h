@@ -62,7 +62,7 @@ inline session::MessagePtr make_message(std::string topic, std::string payload, 
 inline std::string describe_message(const session::Message& m) {
   const std::string payload = m.payload.size() > 16 ? fmt::format("<{} bytes>", m.payload.size()) : m.payload;
   return fmt::format("{}={}/q{}/r{:d}/ct={}/exp={}", m.topic, payload, static_cast<int>(m.qos), m.retain,
-                     m.properties.content_type.value_or("-"),
+                     m.properties().content_type.value_or("-"),
                      m.expires_at ? (*m.expires_at - fixed_time().steady).count() : -1);
 }
 
