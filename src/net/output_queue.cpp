@@ -50,10 +50,12 @@ void OutputQueue::consume(size_t written) {
     chunks_.pop_front();
     front_offset_ = 0;
   }
+  chunks_.release_if_empty();
 }
 
 void OutputQueue::clear() {
   chunks_.clear();
+  chunks_.release_if_empty();
   front_offset_ = 0;
   size_ = 0;
 }

@@ -10,9 +10,10 @@
 #include <sys/uio.h>
 
 #include <cstddef>
-#include <deque>
 #include <string>
 #include <string_view>
+
+#include "base/lazy_deque.h"
 
 namespace stellwerk::net {
 
@@ -41,7 +42,7 @@ class OutputQueue {
   void clear();
 
  private:
-  std::deque<std::string> chunks_;
+  LazyDeque<std::string> chunks_;  // nothing allocated while idle
   size_t front_offset_ = 0;  // bytes of chunks_.front() already written
   size_t size_ = 0;
 };

@@ -15,8 +15,8 @@
 
 #include "base/boxed.h"
 #include "base/clock.h"
+#include "base/lazy_deque.h"
 #include "mqtt/packet.h"
-#include "session/lazy_deque.h"
 #include "session/message.h"
 
 namespace stellwerk::session {

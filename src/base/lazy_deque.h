@@ -1,15 +1,16 @@
 // A std::deque that allocates nothing until the first element arrives.
 // libstdc++'s deque allocates its map and a 512-byte block when constructed;
-// a session has two (queue, in flight), so every idle connection carried over
-// a kilobyte of empty queues. Only what Session needs is offered. Once used,
-// the deque is kept: a busy session would otherwise allocate and free it for
-// every message.
+// a session has two (queue, in flight) and a socket's output one, so every
+// idle connection carried well over a kilobyte of empty queues. Only what
+// their users need is offered. Once used, the deque is kept unless its owner
+// calls release_if_empty(): a busy queue would otherwise allocate and free it
+// for every message.
 #pragma once
 
 #include <deque>
 #include <memory>
 
-namespace stellwerk::session {
+namespace stellwerk {
 
 template <typename T>
 class LazyDeque {
@@ -21,11 +22,21 @@ class LazyDeque {
   size_t size() const { return items_ ? items_->size() : 0; }
   T& front() { return items_->front(); }
   T& back() { return items_->back(); }
+  const T& front() const { return items_->front(); }
   void push_back(T value) { used().push_back(std::move(value)); }
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    return used().emplace_back(std::forward<Args>(args)...);
+  }
   void pop_front() { items_->pop_front(); }
   iterator erase(iterator at) { return items_->erase(at); }
   void clear() {
     if (items_) items_->clear();
+  }
+  // Gives the memory back when nothing is queued (for queues that are idle
+  // most of their life, like a socket's output between bursts).
+  void release_if_empty() {
+    if (items_ && items_->empty()) items_.reset();
   }
 
   iterator begin() { return used().begin(); }
@@ -46,4 +57,4 @@ class LazyDeque {
   std::unique_ptr<std::deque<T>> items_;
 };
 
-}  // namespace stellwerk::session
+}  // namespace stellwerk
