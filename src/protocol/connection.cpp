@@ -135,15 +135,20 @@ std::optional<ProtocolError> Connection::resolve_inbound_alias(mqtt::Publish& pu
   }
   publish.properties.topic_alias.reset();
   if (!publish.topic.empty()) {
-    inbound_aliases_[alias] = publish.topic;
+    aliases().inbound[alias] = publish.topic;
     return std::nullopt;
   }
-  auto it = inbound_aliases_.find(alias);
-  if (it == inbound_aliases_.end()) {
+  auto it = aliases().inbound.find(alias);
+  if (it == aliases().inbound.end()) {
     return ProtocolError{ReasonCode::protocol_error, fmt::format("unknown topic alias {}", alias)};
   }
   publish.topic = it->second;
   return std::nullopt;
+}
+
+Connection::TopicAliases& Connection::aliases() {
+  if (!aliases_) aliases_ = std::make_unique<TopicAliases>();
+  return *aliases_;
 }
 
 void Connection::accept_connect(const mqtt::Connect& connect, uint16_t effective_keep_alive) {
@@ -169,15 +174,16 @@ std::optional<TimePoint> Connection::deadline(Duration connect_timeout) const {
 
 std::optional<std::pair<std::string, uint16_t>> Connection::apply_outbound_alias(mqtt::Publish& publish) {
   if (client_topic_alias_maximum_ == 0 || publish.topic.empty()) return std::nullopt;
-  auto it = outbound_aliases_.find(publish.topic);
-  if (it != outbound_aliases_.end()) {
+  auto& outbound = aliases().outbound;
+  auto it = outbound.find(publish.topic);
+  if (it != outbound.end()) {
     publish.properties.topic_alias = it->second;
     publish.topic.clear();
     return std::nullopt;
   }
   // Aliases are handed out until the client's maximum; later topics go in full.
-  if (outbound_aliases_.size() >= client_topic_alias_maximum_) return std::nullopt;
-  const auto alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+  if (outbound.size() >= client_topic_alias_maximum_) return std::nullopt;
+  const auto alias = static_cast<uint16_t>(outbound.size() + 1);
   publish.properties.topic_alias = alias;
   return std::make_pair(publish.topic, alias);
 }
@@ -213,7 +219,7 @@ bool Connection::encode(mqtt::Packet packet, std::string& out) {
   // [MQTT-3.1.2-25]: a PUBLISH too large for the client is dropped as if sent.
   if (size > client_max_packet_size_) return false;
   // The alias is remembered only once the packet that introduces it goes out.
-  if (new_alias) outbound_aliases_.insert(std::move(*new_alias));
+  if (new_alias) aliases().outbound.insert(std::move(*new_alias));
   mqtt::encode(packet, version_, out);
   return true;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -112,8 +113,14 @@ class Connection {
   uint16_t client_topic_alias_maximum_ = 0;
   bool request_problem_information_ = true;
 
-  std::unordered_map<uint16_t, std::string> inbound_aliases_;
-  std::unordered_map<std::string, uint16_t> outbound_aliases_;
+  struct TopicAliases {
+    std::unordered_map<uint16_t, std::string> inbound;
+    std::unordered_map<std::string, uint16_t> outbound;
+  };
+  // Made on first use: most clients use no aliases, and an idle connection
+  // should not carry two empty maps.
+  TopicAliases& aliases();
+  std::unique_ptr<TopicAliases> aliases_;
 };
 
 }  // namespace stellwerk::protocol
