@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "admin/admin_client.h"
-#include "admin/base64.h"
+#include "base/base64.h"
 #include "admin/retained_json.h"
 #include "commands_ctl.h"
 #include "mqtt/validate.h"
@@ -173,7 +173,7 @@ bool printable(std::string_view payload) {
 
 void print_message(const json& message) {
   const std::string encoded = message.value("payload", "");
-  const std::string payload = stellwerk::admin::base64_decode(encoded).value_or("");
+  const std::string payload = stellwerk::base64_decode_to_string(encoded).value_or("");
   std::cout << "topic: " << message.value("topic", "") << '\n';
   std::cout << "qos: " << message.value("qos", 0) << '\n';
   std::cout << "payload bytes: " << payload.size() << '\n';

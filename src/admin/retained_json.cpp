@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "admin/base64.h"
+#include "base/base64.h"
 #include "mqtt/validate.h"
 
 namespace stellwerk::admin {
@@ -80,7 +80,7 @@ Status<std::string> read_properties(const json& object, mqtt::Properties& to) {
   }
   if (object.contains("correlation_data")) {
     const json& value = object["correlation_data"];
-    auto bytes = value.is_string() ? base64_decode(value.get_ref<const std::string&>()) : std::nullopt;
+    auto bytes = value.is_string() ? base64_decode_to_string(value.get_ref<const std::string&>()) : std::nullopt;
     if (!bytes) return fail(std::string("\"correlation_data\" must be base64"));
     to.correlation_data = std::move(*bytes);
   }
@@ -109,7 +109,7 @@ Result<mqtt::Publish, std::string> retained_from_json(const json& record) {
   }
   message.topic = record["topic"].get<std::string>();
   const json* payload = record.contains("payload") ? &record["payload"] : nullptr;
-  auto bytes = payload && payload->is_string() ? base64_decode(payload->get_ref<const std::string&>()) : std::nullopt;
+  auto bytes = payload && payload->is_string() ? base64_decode_to_string(payload->get_ref<const std::string&>()) : std::nullopt;
   if (!bytes) return fail(fmt::format("{}: \"payload\" must be base64", message.topic));
   message.payload = std::move(*bytes);
   std::optional<uint8_t> qos;

@@ -14,7 +14,7 @@
 #include <memory>
 #include <optional>
 
-#include "auth/base64.h"
+#include "base/base64.h"
 #include "auth/scram.h"
 
 namespace stellwerk::auth {

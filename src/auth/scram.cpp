@@ -15,7 +15,7 @@
 #include <array>
 #include <random>
 
-#include "auth/base64.h"
+#include "base/base64.h"
 
 namespace stellwerk::auth {
 namespace {

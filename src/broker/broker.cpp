@@ -354,6 +354,7 @@ void Broker::end_connection(ConnectionId id, bool publish_will_now, TimePoint no
 
 void Broker::detach_session(session::Session& session, bool with_will, TimePoint now) {
   online_.erase(session.id());
+  session.clear_retained_backlogs();  // not resumed on reconnect (retained_backlog.cpp)
   session::Lifetime& lifetime = session.lifetime();
   if (!with_will) lifetime.will.reset();
   if (lifetime.will) {

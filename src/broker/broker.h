@@ -48,6 +48,11 @@ class Outbox {
   // Everything sent during the current broker call depends on store record
   // `sequence`: it must not reach the network before that record is durable.
   virtual void hold_until(uint64_t sequence) { (void)sequence; }
+  // Call Broker::continue_retained(id) once `id`'s unwritten output is low:
+  // the broker has more retained messages for it (retained_backlog.cpp).
+  // One call asks for one continuation; asking again before it came is
+  // harmless.
+  virtual void want_drain(ConnectionId id) { (void)id; }
 };
 
 struct BrokerConfig {
@@ -95,6 +100,9 @@ class Broker {
   // next event on. The other settings were promised to connected clients in
   // their CONNACK (limits) or shape stored state (queues): they stay.
   void reconfigure(const BrokerConfig& config);
+  // The connection's output drained after want_drain(id): sends the next
+  // chunk of its retained backlog. Nothing for a connection that is gone.
+  void continue_retained(ConnectionId id, TimePoint now);
   // Graceful stop: v5 clients get DISCONNECT 0x8B, every connection is closed.
   void shutdown(TimePoint now);
 
@@ -187,13 +195,26 @@ class Broker {
   void send_retained(session::Session& session, const mqtt::TopicRequest& request, bool is_new,
                      uint32_t identifier, TimePoint now);
   void handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe);
+  // retained backlogs (retained_backlog.cpp): what paces the next chunk, the
+  // client's output draining or its acknowledgements freeing the window.
+  enum class BacklogPace { output, acks };
+  void send_backlog(Client& client, session::Session& session, BacklogPace pace, TimePoint now);
+  void fetch_retained(session::RetainedBacklog& backlog) const;
+  session::MessagePtr current_retained(const session::Session& session, const session::Message& fetched,
+                                       TimePoint now) const;
+  void send_backlog_message(Client& client, session::Session& session, session::Delivery delivery,
+                            TimePoint now);
+  size_t send_window(const Client& client) const;
   void deliver(session::Session& session, session::Delivery delivery, TimePoint now);
   void pump(session::Session& session, TimePoint now);
+  // A QoS 0 PUBLISH is droppable at a full output unless `paced`: a retained
+  // backlog's messages are sent only as the output drains.
   void send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
-                    TimePoint now);
+                    TimePoint now, bool paced = false);
   // The fast path of send_publish: a copy of the routed message's shared
   // encoding (publish_cache.h). False when this delivery needs its own.
-  bool send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup);
+  bool send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
+                           bool paced);
   void count_publish_sent(size_t bytes);
   void resend_inflight(Client& client, session::Session& session, TimePoint now);
   void remove_subscriptions(session::Session& session);

@@ -178,11 +178,16 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
   if (online) pump(session, now);
 }
 
+size_t Broker::send_window(const Client& client) const {
+  size_t window = client.protocol.client_receive_maximum();
+  if (config_.queue.max_inflight) window = std::min(window, config_.queue.max_inflight);
+  return window;
+}
+
 void Broker::pump(session::Session& session, TimePoint now) {
   Client* client = online_client(session);
   if (!client) return;
-  size_t window = client->protocol.client_receive_maximum();
-  if (config_.queue.max_inflight) window = std::min(window, config_.queue.max_inflight);
+  const size_t window = send_window(*client);
   while (auto delivery = session.take_sendable(window, now)) {
     if (delivery->qos == QoS::at_most_once) {
       send_publish(*client, *delivery, 0, false, now);
@@ -194,9 +199,13 @@ void Broker::pump(session::Session& session, TimePoint now) {
     }
     send_publish(*client, entry.delivery, entry.packet_id, false, now);
   }
+  // Queued messages first: the queue has a limit and drops at it, a backlog
+  // waits in the retained tree.
+  if (session.has_retained_backlog()) send_backlog(*client, session, BacklogPace::acks, now);
 }
 
-bool Broker::send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup) {
+bool Broker::send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
+                                 bool paced) {
   const session::Message& message = *delivery.message;
   const bool needs_own_encoding =
       !delivery.subscription_ids.empty() || message.expires_at || !client.protocol.sends_publish_verbatim();
@@ -208,7 +217,7 @@ bool Broker::send_shared_publish(Client& client, const session::Delivery& delive
   }
   if (bytes.size() > client.protocol.client_max_packet_size()) return false;  // the full path drops it
   count_publish_sent(bytes.size());
-  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once);
+  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once && !paced);
   return true;
 }
 
@@ -219,8 +228,8 @@ void Broker::count_publish_sent(size_t bytes) {
 }
 
 void Broker::send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,
-                          TimePoint now) {
-  if (send_shared_publish(client, delivery, packet_id, dup)) return;
+                          TimePoint now, bool paced) {
+  if (send_shared_publish(client, delivery, packet_id, dup, paced)) return;
   const session::Message& message = *delivery.message;
   mqtt::Publish publish;
   publish.dup = dup;
@@ -251,7 +260,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
     return;
   }
   count_publish_sent(bytes.size());
-  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once);
+  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once && !paced);
 }
 
 void Broker::resend_inflight(Client& client, session::Session& session, TimePoint now) {
@@ -362,32 +371,13 @@ Broker::SubscribeOutcome Broker::subscribe_one(Client& client, const mqtt::Topic
   return {static_cast<ReasonCode>(static_cast<uint8_t>(request.options.max_qos)), is_new};
 }
 
-void Broker::send_retained(session::Session& session, const mqtt::TopicRequest& request, bool is_new,
-                           uint32_t identifier, TimePoint now) {
-  using mqtt::RetainHandling;
-  const RetainHandling handling = request.options.retain_handling;
-  if (handling == RetainHandling::do_not_send) return;
-  if (handling == RetainHandling::send_if_new && !is_new) return;
-  // Shared subscriptions get no retained messages (v5 section 4.8.2).
-  if (mqtt::parse_shared_filter(request.filter)) return;
-  std::vector<session::MessagePtr> matching;
-  retained_.match(request.filter, [&](std::string_view, const session::MessagePtr& message) {
-    if (!message->expired(now) && may_read(session, message->topic)) matching.push_back(message);
-  });
-  for (session::MessagePtr& message : matching) {
-    session::Delivery delivery{message, min_qos(message->qos, request.options.max_qos), true, {}};
-    if (identifier) delivery.subscription_ids.push_back(identifier);
-    // [MQTT-3.3.1-8]: retained messages sent on subscribe carry RETAIN 1.
-    deliver(session, std::move(delivery), now);
-  }
-}
-
 void Broker::handle_unsubscribe(Client& client, mqtt::Unsubscribe&& unsubscribe) {
   session::Session& session = *client.session;
   mqtt::Unsuback unsuback;
   unsuback.packet_id = unsubscribe.packet_id;
   for (const std::string& filter : unsubscribe.filters) {
     const bool existed = session.remove_subscription(filter);
+    (void)session.drop_retained_backlog(filter);
     if (existed) (void)subscriptions_.unsubscribe(filter, session.id());
     store::Batch* records = existed ? batch_for(session) : nullptr;
     if (records) records->unsubscribe(session.client_id(), filter);

@@ -131,6 +131,9 @@ class Worker {
   // Closes now; queued output is dropped. No on_close.
   void abort(ConnectionId id);
   size_t queued_output_bytes(ConnectionId id) const;
+  // True while queued output waits for the socket's EPOLLOUT edge (which
+  // turns the loop); false for unknown connections.
+  bool output_blocked(ConnectionId id) const;
   // Paused connections are not read, so the peer is slowed by TCP itself.
   void set_read_paused(ConnectionId id, bool paused);
 

@@ -92,6 +92,11 @@ size_t Worker::queued_output_bytes(ConnectionId id) const {
   return c->output.size() + (c->transport ? c->transport->queued_bytes() : 0);
 }
 
+bool Worker::output_blocked(ConnectionId id) const {
+  Connection* c = find(id);
+  return c != nullptr && c->write_blocked;
+}
+
 void Worker::set_read_paused(ConnectionId id, bool paused) {
   Connection* c = find(id);
   if (c == nullptr || c->state != ConnectionState::open) return;

@@ -6,6 +6,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "base/log.h"
@@ -20,6 +21,10 @@ namespace {
 // A QoS 0 PUBLISH is dropped instead of queued once a connection has this much
 // unwritten output: a client that does not read cannot grow the broker.
 constexpr size_t kSlowReaderOutputLimit = 8 * 1024 * 1024;
+// A connection with a retained backlog gets its next chunk once its unwritten
+// output is below this: low enough to stay far from the limit above, high
+// enough that the socket never runs dry between chunks.
+constexpr size_t kDrainThreshold = 256 * 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
 // The worker whose thread is running, or null on the main, store and
@@ -151,6 +156,7 @@ Status<std::string> Server::start() {
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this));
   routed_.resize(workers_.size());
   drain_posted_.resize(workers_.size(), false);
+  drain_wanted_.resize(workers_.size());
   for (auto& worker : workers_) {
     net::Worker* w = worker.get();
     for (size_t tag = 0; tag < listeners_.size(); ++tag) {
@@ -227,7 +233,10 @@ void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why
   });
 }
 
-void Server::on_turn_end(net::Worker& w) { current_worker = &w; }
+void Server::on_turn_end(net::Worker& w) {
+  current_worker = &w;
+  continue_drained(w);
+}
 
 void Server::on_verdict(uint64_t connection, bool accepted) {
   // A checker thread: the verdict joins the broker like any other event.
@@ -336,6 +345,48 @@ void Server::apply_output(net::Worker& worker, Outgoing& item) {
     return;
   }
   worker.send(item.id, std::move(item.bytes));
+}
+
+// ---------------------------------------------------------------- retained backlogs
+
+void Server::want_drain(broker::ConnectionId id) {
+  auto it = owner_.find(id);
+  if (it == owner_.end()) return;  // closing: nothing more goes out
+  net::Worker* owner = workers_[static_cast<size_t>(it->second)].get();
+  if (owner == current_worker) {
+    note_drain_wanted(*owner, id);
+    return;
+  }
+  owner->post([this, owner, id] { note_drain_wanted(*owner, id); });
+}
+
+void Server::note_drain_wanted(net::Worker& worker, net::ConnectionId id) {
+  // Runs on the owner's thread, before its turn ends: continue_drained sees it.
+  auto& wanted = drain_wanted_[static_cast<size_t>(worker.index())];
+  if (std::find(wanted.begin(), wanted.end(), id) == wanted.end()) wanted.push_back(id);
+}
+
+void Server::continue_drained(net::Worker& worker) {
+  auto& wanted = drain_wanted_[static_cast<size_t>(worker.index())];
+  if (wanted.empty()) return;
+  std::vector<net::ConnectionId> ready;
+  std::erase_if(wanted, [&](net::ConnectionId id) {
+    if (worker.queued_output_bytes(id) > kDrainThreshold) return false;
+    ready.push_back(id);
+    return true;
+  });
+  if (!ready.empty()) {
+    with_broker([&](broker::Broker& broker) {
+      for (net::ConnectionId id : ready) broker.continue_retained(id, worker.now());
+    });
+  }
+  // Output that is not blocked was queued during this turn and is written
+  // right after it: look again next turn (a task keeps the loop from
+  // sleeping). Blocked output waits for its EPOLLOUT edge, which turns the
+  // loop by itself, so a slow reader costs no spinning.
+  const bool look_again = std::any_of(wanted.begin(), wanted.end(),
+                                      [&](net::ConnectionId id) { return !worker.output_blocked(id); });
+  if (look_again) worker.post([] {});
 }
 
 // ---------------------------------------------------------------- main loop

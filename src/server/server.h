@@ -77,6 +77,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void send(broker::ConnectionId id, std::string bytes, bool droppable) override;
   void close(broker::ConnectionId id) override;
   void hold_until(uint64_t sequence) override;
+  void want_drain(broker::ConnectionId id) override;
 
   // admin::BrokerPort, for the admin socket's threads: each call takes the
   // broker lock through with_broker() for one chunk.
@@ -120,6 +121,10 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void deliver_routed(net::Worker* caller);
   void drain_routed(net::Worker& worker);
   void apply_output(net::Worker& worker, Outgoing& item);
+  // Retained backlogs (Broker::continue_retained): the owning worker keeps
+  // the connections that asked, and continues each once its output is low.
+  void note_drain_wanted(net::Worker& worker, net::ConnectionId id);
+  void continue_drained(net::Worker& worker);
 
   void refuse_over_limit(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer);
   bool feed_refusal(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes);
@@ -156,6 +161,9 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
   std::vector<std::vector<Outgoing>> routed_;
   std::vector<bool> drain_posted_;  // a drain task is on its way; guarded by broker_mutex_
+  // Per worker, the connections waiting for their output to drain before
+  // their next retained chunk; only that worker's thread touches its entry.
+  std::vector<std::vector<net::ConnectionId>> drain_wanted_;
   // Which worker owns a connection; guarded by broker_mutex_.
   std::unordered_map<net::ConnectionId, int> owner_;
   // Which listener a connection came from; guarded by broker_mutex_.

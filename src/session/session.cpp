@@ -98,7 +98,35 @@ bool Session::mark_released(uint16_t packet_id) {
   return false;
 }
 
+void Session::add_retained_backlog(RetainedBacklog backlog) {
+  (void)drop_retained_backlog(backlog.filter);
+  if (!retained_backlogs_) retained_backlogs_ = std::make_unique<std::deque<RetainedBacklog>>();
+  retained_backlogs_->push_back(std::move(backlog));
+}
+
+bool Session::drop_retained_backlog(std::string_view filter) {
+  if (!retained_backlogs_) return false;
+  auto& backlogs = *retained_backlogs_;
+  const auto it = std::find_if(backlogs.begin(), backlogs.end(),
+                               [filter](const RetainedBacklog& backlog) { return backlog.filter == filter; });
+  if (it == backlogs.end()) return false;
+  backlogs.erase(it);
+  if (backlogs.empty()) retained_backlogs_.reset();
+  return true;
+}
+
+RetainedBacklog* Session::next_retained_backlog() {
+  return retained_backlogs_ ? &retained_backlogs_->front() : nullptr;
+}
+
+void Session::finish_retained_backlog() {
+  if (!retained_backlogs_) return;
+  retained_backlogs_->pop_front();
+  if (retained_backlogs_->empty()) retained_backlogs_.reset();
+}
+
 void Session::clear_messages() {
+  clear_retained_backlogs();
   queue_.clear();
   queued_bytes_ = 0;
   inflight_.clear();

@@ -6,11 +6,13 @@
 
 #include <bitset>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/boxed.h"
@@ -42,6 +44,20 @@ struct Inflight {
   uint16_t packet_id = 0;
   InflightState state = InflightState::awaiting_puback;
   Delivery delivery;
+};
+
+// The retained messages one SUBSCRIBE released that the client has not been
+// sent yet. They are not queued: the broker pulls them from the retained tree
+// in topic order, a batch at a time, as the client's window and output allow
+// (broker/retained_backlog.cpp), so a `#` over millions of topics neither
+// holds the broker for long nor overflows the queue limits.
+struct RetainedBacklog {
+  std::string filter;
+  mqtt::QoS max_qos = mqtt::QoS::at_most_once;
+  uint32_t identifier = 0;             // v5 Subscription Identifier, 0 = none
+  std::optional<std::string> cursor;   // the last topic fetched; nullopt = none yet
+  std::deque<MessagePtr> fetched;      // fetched in topic order, not sent yet
+  bool walk_done = false;              // the tree has nothing after the cursor
 };
 
 struct QueueLimits {
@@ -92,6 +108,20 @@ class Session {
   // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
   // only while fewer than `window` are in flight. Expired ones are skipped.
   std::optional<Delivery> take_sendable(size_t window, TimePoint now);
+
+  // --- retained backlogs, oldest first. Not stored: a session resumed after
+  // a reconnect does not continue them: retained messages go out when a
+  // subscription is made (v5 section 3.8.4), not when a session resumes.
+  // Adds one; an unfinished one for the same filter is replaced.
+  void add_retained_backlog(RetainedBacklog backlog);
+  // Ends the backlog of `filter` (unsubscribe). False when there is none.
+  bool drop_retained_backlog(std::string_view filter);
+  void clear_retained_backlogs() { retained_backlogs_.reset(); }
+  bool has_retained_backlog() const { return retained_backlogs_ != nullptr; }
+  // The oldest unfinished backlog, or null.
+  RetainedBacklog* next_retained_backlog();
+  // The oldest backlog is done.
+  void finish_retained_backlog();
 
   // --- outbound in flight
   // Registers a QoS 1/2 delivery as sent with a fresh packet id.
@@ -146,6 +176,9 @@ class Session {
   // 8 KiB, made only for sessions that need it, then kept.
   std::unique_ptr<std::bitset<65536>> ids_in_use_;
   std::set<uint16_t> inbound_qos2_;
+  // On the heap while a SUBSCRIBE's retained messages are being sent, else
+  // null: most sessions never have one.
+  std::unique_ptr<std::deque<RetainedBacklog>> retained_backlogs_;
   uint16_t last_packet_id_ = 0;
   SessionCounters counters_;
   Lifetime lifetime_;

@@ -11,7 +11,7 @@
 #include <map>
 #include <string>
 
-#include "auth/base64.h"
+#include "base/base64.h"
 #include "auth/password_file.h"
 
 namespace stellwerk::auth {

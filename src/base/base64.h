@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace stellwerk::auth {
+namespace stellwerk {
 
 enum class Base64Padding { with_padding, without_padding };
 
@@ -20,4 +20,8 @@ std::string base64_encode(std::span<const uint8_t> bytes, Base64Padding padding)
 // encoding can have.
 std::optional<std::vector<uint8_t>> base64_decode(std::string_view text);
 
-}  // namespace stellwerk::auth
+// The same for byte strings held in std::string (payloads, correlation data).
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode_to_string(std::string_view text);
+
+}  // namespace stellwerk

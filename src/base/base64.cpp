@@ -1,9 +1,9 @@
 // Base64 by table lookup; see base64.h.
-#include "auth/base64.h"
+#include "base/base64.h"
 
 #include <array>
 
-namespace stellwerk::auth {
+namespace stellwerk {
 namespace {
 
 constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -68,4 +68,15 @@ std::optional<std::vector<uint8_t>> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace stellwerk::auth
+std::string base64_encode(std::string_view bytes) {
+  return base64_encode(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+                       Base64Padding::with_padding);
+}
+
+std::optional<std::string> base64_decode_to_string(std::string_view text) {
+  std::optional<std::vector<uint8_t>> bytes = base64_decode(text);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
+}
+
+}  // namespace stellwerk

@@ -1,12 +1,12 @@
 // Base64 against RFC 4648's test vectors, with and without padding.
-#include "auth/base64.h"
+#include "base/base64.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace stellwerk::auth {
+namespace stellwerk {
 namespace {
 
 std::vector<uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
@@ -57,4 +57,4 @@ TEST(Base64, RejectsWhatNoEncoderWrites) {
 }
 
 }  // namespace
-}  // namespace stellwerk::auth
+}  // namespace stellwerk
