@@ -450,7 +450,10 @@ TEST(Store, LogSizeTriggersSnapshots) {
     ASSERT_TRUE(opened.store->wait_durable(last, 5s));
   }
   EXPECT_TRUE(opened.store->checkpoint().ok());
-  EXPECT_GT(opened.store->stats().snapshots, 3u);
+  // One at open and one for the checkpoint; the rest were triggered by the
+  // log's size. How many depends on timing: the snapshot thread coalesces
+  // triggers that arrive while it is writing, so only "at least one" is fixed.
+  EXPECT_GE(opened.store->stats().snapshots, 3u);
   EXPECT_EQ(env.names(kDir).size(), 2u);  // old segments removed
 }
 
