@@ -11,9 +11,11 @@
 
 namespace stellwerk::broker {
 
+// Views into the client's or session's own strings, valid for one call:
+// reads are checked on every delivery, so asking must not copy.
 struct ClientIdentity {
-  std::string client_id;
-  std::optional<std::string> username;
+  std::string_view client_id;
+  std::optional<std::string_view> username;
 };
 
 // One MQTT 5 enhanced authentication exchange (v5 section 4.12): the

@@ -95,16 +95,28 @@ void Broker::update_retained(const session::MessagePtr& message) {
   }
 }
 
+namespace {
+
+struct RouteTarget {
+  session::SessionId session = 0;
+  QoS qos = QoS::at_most_once;
+  bool retain_as_published = false;
+  std::vector<uint32_t> identifiers;
+  bool shared = false;
+};
+
+// The targets vector of route() keeps its capacity from one message to the
+// next: a message to one subscriber should cost no allocation for it. Taken
+// out while in use, so a nested route() just starts with an empty one.
+thread_local std::vector<RouteTarget> spare_route_targets;
+
+}  // namespace
+
 size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
   if (message->retain) update_retained(message);
-  struct Target {
-    session::SessionId session = 0;
-    QoS qos = QoS::at_most_once;
-    bool retain_as_published = false;
-    std::vector<uint32_t> identifiers;
-    bool shared = false;
-  };
-  std::vector<Target> targets;
+  using Target = RouteTarget;
+  std::vector<Target> targets = std::move(spare_route_targets);
+  targets.clear();
   const auto eligible = [&](topics::SubscriberId id) { return online_.count(id) > 0; };
   subscriptions_.match(
       message->topic,
@@ -143,13 +155,19 @@ size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
     ++delivered;
   }
   publish_cache_.end();
+  targets.clear();
+  spare_route_targets = std::move(targets);
   return delivered;
 }
 
 // ---------------------------------------------------------------- access
 
 ClientIdentity Broker::identity_of(const Client& client) const {
-  return ClientIdentity{client.client_id, client.session ? client.session->username() : std::nullopt};
+  // Views into the session's own user name (a conditional expression here
+  // would copy it into a temporary that dies before the view is used).
+  ClientIdentity identity{client.client_id, std::nullopt};
+  if (client.session && client.session->username()) identity.username = *client.session->username();
+  return identity;
 }
 
 bool Broker::may_read(const session::Session& session, std::string_view topic) const {

@@ -72,6 +72,21 @@ void encode(const Packet& packet, Version version, std::string& out);
 // Size in bytes encode() would append.
 size_t encoded_size(const Packet& packet, Version version);
 
+// A PUBLISH whose fields are borrowed, for encoding a stored message without
+// first copying its topic, payload and properties into an mqtt::Publish.
+struct PublishView {
+  std::string_view topic;
+  std::string_view payload;
+  const Properties* properties = nullptr;  // v5 only; null = none
+  QoS qos = QoS::at_most_once;
+  bool dup = false;
+  bool retain = false;
+  uint16_t packet_id = 0;  // QoS 1 and 2 only
+};
+
+// Appends exactly what encode() appends for the equal mqtt::Publish.
+void encode_publish(const PublishView& publish, Version version, std::string& out);
+
 // Variable byte integer helpers (exposed for tests and the WebSocket layer).
 void encode_varint(uint32_t value, std::string& out);
 size_t varint_size(uint32_t value);

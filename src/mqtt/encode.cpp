@@ -90,11 +90,24 @@ void emit_body(const Connack& connack, Version version, Sink& sink) {
 }
 
 template <typename Sink>
-void emit_body(const Publish& publish, Version version, Sink& sink) {
+void emit_body(const PublishView& publish, Version version, Sink& sink) {
   sink.string(publish.topic);
   if (publish.qos != QoS::at_most_once) sink.u16(publish.packet_id);
-  if (is_v5(version)) write_properties(publish.properties, scope_of(PacketType::publish), sink);
+  if (is_v5(version)) {
+    static const Properties none;
+    write_properties(publish.properties ? *publish.properties : none, scope_of(PacketType::publish), sink);
+  }
   sink.raw(publish.payload);
+}
+
+PublishView view_of(const Publish& publish) {
+  return PublishView{publish.topic, publish.payload, &publish.properties, publish.qos,
+                     publish.dup,   publish.retain,  publish.packet_id};
+}
+
+template <typename Sink>
+void emit_body(const Publish& publish, Version version, Sink& sink) {
+  emit_body(view_of(publish), version, sink);
 }
 
 // v5 short forms (3.4.2.1): no properties, then no Success reason code.
@@ -187,6 +200,21 @@ size_t body_size(const Packet& packet, Version version) {
 }
 
 }  // namespace
+
+void encode_publish(const PublishView& publish, Version version, std::string& out) {
+  SizeSink size_sink;
+  emit_body(publish, version, size_sink);
+  const size_t body = size_sink.size();
+  const size_t start = out.size();
+  out.resize(start + 1 + varint_size(static_cast<uint32_t>(body)) + body);
+  WriteSink sink(reinterpret_cast<uint8_t*>(out.data() + start));
+  const auto qos_bits = static_cast<uint8_t>(static_cast<uint8_t>(publish.qos) << 1);
+  const auto flags = static_cast<uint8_t>((publish.dup ? 0x08 : 0) | qos_bits | (publish.retain ? 1 : 0));
+  sink.u8(static_cast<uint8_t>(static_cast<uint8_t>(PacketType::publish) << 4 | flags));
+  sink.varint(static_cast<uint32_t>(body));
+  emit_body(publish, version, sink);
+  assert(sink.position() == reinterpret_cast<const uint8_t*>(out.data() + out.size()));
+}
 
 size_t encoded_size(const Packet& packet, Version version) {
   if (!exists_in(packet, version)) return 0;

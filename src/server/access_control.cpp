@@ -7,9 +7,7 @@ namespace stellwerk::server {
 namespace {
 
 auth::ClientIdentity to_auth(const broker::ClientIdentity& identity) {
-  auth::ClientIdentity out{identity.client_id, std::nullopt};
-  if (identity.username) out.username = std::string_view(*identity.username);
-  return out;
+  return auth::ClientIdentity{identity.client_id, identity.username};
 }
 
 // A connection waits for at most one check, so the queue is bounded by the
@@ -71,7 +69,7 @@ std::optional<bool> FileAccessControl::authenticate(uint64_t connection, const b
   if (!identity.username || !passwords_) return true;
   const std::string secret = password.value_or("");
   if (checker_->recently_verified(*identity.username, secret)) return true;
-  auto queued = checker_->check(*identity.username, secret,
+  auto queued = checker_->check(std::string(*identity.username), secret,
                                 [this, connection](bool accepted) { on_verdict_(connection, accepted); });
   if (!queued) {
     log::warning("Password checks are queued too deep; refusing user '{}'.", *identity.username);

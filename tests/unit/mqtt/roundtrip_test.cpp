@@ -36,6 +36,27 @@ TEST_P(RoundTrip, EncodeAppendsToExistingBytes) {
   EXPECT_EQ(out.substr(6), encoded(packet, version));
 }
 
+TEST_P(RoundTrip, EncodePublishOfAViewMatchesEncodeOfThePacket) {
+  Version version = GetParam();
+  for (QoS qos : {QoS::at_most_once, QoS::at_least_once, QoS::exactly_once}) {
+    Publish publish = samples::publish(version, qos);
+    publish.dup = qos != QoS::at_most_once;
+    publish.retain = true;
+    PublishView view{publish.topic, publish.payload, &publish.properties, publish.qos,
+                     publish.dup,   publish.retain,  publish.packet_id};
+    std::string out = "prefix";
+    encode_publish(view, version, out);
+    EXPECT_EQ(out, "prefix" + encoded(publish, version));
+    // No properties at all encodes like an empty property set.
+    Publish bare = publish;
+    bare.properties = {};
+    view.properties = nullptr;
+    std::string bare_bytes;
+    encode_publish(view, version, bare_bytes);
+    EXPECT_EQ(bare_bytes, encoded(bare, version));
+  }
+}
+
 TEST_P(RoundTrip, ScanFrameFindsEachPacketInAStream) {
   Version version = GetParam();
   std::string stream;
