@@ -6,12 +6,21 @@
 // alarm topic 90 '+' and 10 '#' filters, a topic outside site/ nothing. Each
 // iteration matches the next of 1,024 different topics, so the walk is not
 // served from one hot path. Timings only; nothing is checked.
+//
+// Below them, the retained tree (memory per topic, lookups, matches, pages),
+// with and without a KeyOf; see the comment above BM_RetainedMemory.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <malloc.h>
 
+#include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "topics/retained_tree.h"
 #include "topics/subscription_tree.h"
 
 namespace {
@@ -104,6 +113,207 @@ void BM_Build100k(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kSubscriptions);
 }
 BENCHMARK(BM_Build100k)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------
+// The retained tree, holding one shared message per topic as the broker does;
+// the messages are made first, so only what the tree adds is counted. Three
+// layouts of 1,000,000 topics:
+//   fleet  fleet/site-{0000..0999}/device-{NNNNNNN}/state   (1,000 x 1,000)
+//   flat   t/{NNNNNNN}                                       (one wide level)
+//   deep   a/b/c/d/e/f/{NNNNNNN}                             (a long chain)
+// BM_RetainedMemory reports the heap the tree adds per topic (mallinfo2) and
+// times the build; the other retained benchmarks share one fleet tree.
+
+struct RetainedMessage {
+  std::string topic;
+  std::string payload;
+};
+using RetainedPtr = std::shared_ptr<const RetainedMessage>;
+using PlainRetainedTree = stellwerk::topics::RetainedTree<RetainedPtr>;
+// The broker's choice: leaves held inline, their text read from the message.
+using KeyedRetainedTree = stellwerk::topics::RetainedTree<RetainedPtr, stellwerk::topics::TopicOfPointee>;
+
+// STELLWERK_MICRO_RETAINED_TOPICS makes the trees smaller: ctest (and so CI,
+// under the sanitizers too) only checks that these benchmarks still run.
+uint32_t retained_topics_wanted() {
+  const char* text = std::getenv("STELLWERK_MICRO_RETAINED_TOPICS");
+  const unsigned long wanted = text ? std::strtoul(text, nullptr, 10) : 0;
+  return wanted > 0 ? static_cast<uint32_t>(wanted) : 1'000'000;
+}
+const uint32_t kRetainedTopics = retained_topics_wanted();
+constexpr uint32_t kFleetSites = 1'000;
+
+enum class Layout { fleet, flat, deep };
+
+std::string retained_topic(Layout layout, uint32_t i) {
+  if (layout == Layout::fleet) return fmt::format("fleet/site-{:04}/device-{:07}/state", i % kFleetSites, i);
+  if (layout == Layout::flat) return fmt::format("t/{:07}", i);
+  return fmt::format("a/b/c/d/e/f/{:07}", i);
+}
+
+RetainedPtr retained_message(std::string topic) {
+  return std::make_shared<const RetainedMessage>(RetainedMessage{std::move(topic), std::string(32, 'x')});
+}
+
+std::vector<RetainedPtr> retained_messages(Layout layout) {
+  std::vector<RetainedPtr> messages;
+  messages.reserve(kRetainedTopics);
+  for (uint32_t i = 0; i < kRetainedTopics; ++i)
+    messages.push_back(retained_message(retained_topic(layout, i)));
+  return messages;
+}
+
+// Large blocks (a table of a million children) come from mmap, which
+// uordblks does not count.
+size_t heap_in_use() {
+  malloc_trim(0);
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+template <typename Tree>
+void retained_memory(benchmark::State& state, Layout layout) {
+  const std::vector<RetainedPtr> messages = retained_messages(layout);
+  for (auto _ : state) {
+    state.PauseTiming();
+    const size_t before = heap_in_use();
+    auto tree = std::make_unique<Tree>();
+    state.ResumeTiming();
+    for (const RetainedPtr& message : messages) tree->set(message->topic, message);
+    state.PauseTiming();
+    const size_t bytes = heap_in_use() - before;
+    state.counters["bytes_per_topic"] = static_cast<double>(bytes) / kRetainedTopics;
+    state.counters["levels"] = static_cast<double>(tree->node_count());
+    tree.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kRetainedTopics);
+}
+
+template <typename Tree>
+Tree& fleet_tree() {
+  static const std::vector<RetainedPtr> messages = retained_messages(Layout::fleet);
+  static Tree* tree = [] {
+    auto* built = new Tree();
+    for (const RetainedPtr& message : messages) built->set(message->topic, message);
+    return built;
+  }();
+  return *tree;
+}
+
+// 1,024 topics scattered over the fleet; `missing` names devices not present.
+std::vector<RetainedPtr> fleet_sample(bool missing) {
+  std::vector<RetainedPtr> sample;
+  for (uint32_t n = 0; n < 1024; ++n) {
+    const uint32_t device = (n * 7919) % kRetainedTopics;
+    sample.push_back(retained_message(missing ? fmt::format("fleet/site-{:04}/device-{:07}/state",
+                                                            device % kFleetSites, kRetainedTopics + device)
+                                              : retained_topic(Layout::fleet, device)));
+  }
+  return sample;
+}
+
+template <typename Tree>
+void retained_find(benchmark::State& state, bool missing) {
+  const Tree& tree = fleet_tree<Tree>();
+  const std::vector<RetainedPtr> sample = fleet_sample(missing);
+  size_t next = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(tree.find(sample[next++ & 1023]->topic));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Replaces the value of a present topic.
+template <typename Tree>
+void retained_replace(benchmark::State& state) {
+  Tree& tree = fleet_tree<Tree>();
+  const std::vector<RetainedPtr> sample = fleet_sample(false);
+  std::vector<RetainedPtr> current;
+  for (const RetainedPtr& message : sample) current.push_back(*tree.find(message->topic));
+  size_t next = 0;
+  for (auto _ : state) {
+    const RetainedPtr& message = current[next++ & 1023];
+    tree.set(message->topic, message);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Adds a topic beside 1,000 others and erases it again.
+template <typename Tree>
+void retained_set_erase(benchmark::State& state) {
+  Tree& tree = fleet_tree<Tree>();
+  const std::vector<RetainedPtr> sample = fleet_sample(true);
+  size_t next = 0;
+  for (auto _ : state) {
+    const RetainedPtr& message = sample[next++ & 1023];
+    tree.set(message->topic, message);
+    benchmark::DoNotOptimize(tree.erase(message->topic));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Items are matched topics: `filter_of(n)` picks the n-th filter of 1,024.
+template <typename Tree, typename FilterOf>
+void retained_match(benchmark::State& state, FilterOf filter_of) {
+  const Tree& tree = fleet_tree<Tree>();
+  std::vector<std::string> filters;
+  for (uint32_t n = 0; n < 1024; ++n) filters.push_back(filter_of((n * 7919) % kRetainedTopics));
+  size_t next = 0;
+  uint64_t matched = 0;
+  for (auto _ : state) {
+    tree.match(filters[next++ & 1023], [&](std::string_view, const RetainedPtr&) { ++matched; });
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(matched));
+  state.counters["matches_per_filter"] =
+      benchmark::Counter(static_cast<double>(matched) / static_cast<double>(state.iterations()));
+}
+
+// A page of 100 topics in topic order under "fleet/#", after a cursor.
+template <typename Tree>
+void retained_page(benchmark::State& state) {
+  const Tree& tree = fleet_tree<Tree>();
+  const std::vector<RetainedPtr> sample = fleet_sample(false);
+  size_t next = 0;
+  uint64_t visited = 0;
+  for (auto _ : state) {
+    size_t page = 0;
+    tree.match_after("fleet/#", std::string_view(sample[next++ & 1023]->topic), false,
+                     [&](std::string_view, const RetainedPtr&) { return ++page < 100; });
+    visited += page;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(visited));
+}
+
+template <typename Tree>
+void register_retained(const std::string& variant) {
+  const std::pair<const char*, Layout> layouts[] = {
+      {"fleet", Layout::fleet}, {"flat", Layout::flat}, {"deep", Layout::deep}};
+  for (const auto& [name, layout] : layouts) {
+    benchmark::RegisterBenchmark(fmt::format("BM_RetainedMemory/{}/{}", variant, name).c_str(),
+                                 retained_memory<Tree>, layout)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
+  const auto named = [&](const char* what) { return fmt::format("BM_Retained{}/{}", what, variant); };
+  benchmark::RegisterBenchmark(named("Find").c_str(), retained_find<Tree>, false);
+  benchmark::RegisterBenchmark(named("FindMissing").c_str(), retained_find<Tree>, true);
+  benchmark::RegisterBenchmark(named("Replace").c_str(), retained_replace<Tree>);
+  benchmark::RegisterBenchmark(named("SetErase").c_str(), retained_set_erase<Tree>);
+  benchmark::RegisterBenchmark(named("MatchExact").c_str(), retained_match<Tree, std::string (*)(uint32_t)>,
+                               [](uint32_t device) { return retained_topic(Layout::fleet, device); });
+  benchmark::RegisterBenchmark(
+      named("MatchSitePlus").c_str(), retained_match<Tree, std::string (*)(uint32_t)>,
+      [](uint32_t device) { return fmt::format("fleet/site-{:04}/+/state", device % kFleetSites); });
+  benchmark::RegisterBenchmark(
+      named("MatchPlusDevice").c_str(), retained_match<Tree, std::string (*)(uint32_t)>,
+      [](uint32_t device) { return fmt::format("fleet/+/device-{:07}/state", device); });
+  benchmark::RegisterBenchmark(named("Page100").c_str(), retained_page<Tree>);
+}
+
+const bool kRetainedRegistered = [] {
+  register_retained<PlainRetainedTree>("plain");
+  register_retained<KeyedRetainedTree>("keyed");
+  return true;
+}();
 
 }  // namespace
 
