@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!env.create_dir(kDir).ok()) fail("create_dir");
   auto recovered = recover(env, kDir, 1);
   if (!recovered.ok()) fail("recover failed on a readable directory");
-  (void)recovered->state.to_recovered(stellwerk::store::TimeBase::now(), nullptr);
+  (void)recovered->state.to_recovered(stellwerk::store::TimeBase::now());
   check_snapshot_round_trip(*recovered);
   return 0;
 }

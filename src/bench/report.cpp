@@ -94,6 +94,14 @@ std::string format_summary(const Summary& s) {
   }
   text += fmt::format(", generator CPU {:.2f} s", s.generator_setup_cpu_seconds);
   text += "\n";
+  // A set-up rate far below what both CPU figures allow means one side
+  // waited for its core (other work on the machine), not that it was slow.
+  if (s.broker.setup_wait_seconds || s.generator_setup_wait_seconds > 0) {
+    text += fmt::format("               waited for a CPU while connecting: broker {}, generator {:.2f} s\n",
+                        s.broker.setup_wait_seconds ? fmt::format("{:.2f} s", *s.broker.setup_wait_seconds)
+                                                    : std::string("n/a"),
+                        s.generator_setup_wait_seconds);
+  }
   if (!s.first_failure.empty()) text += fmt::format("               first failure: {}\n", s.first_failure);
   if (s.idle == 0) {
     text += fmt::format("  measured     {:.2f} s: {} deliveries/s, {} published/s\n", s.measured_seconds,
@@ -146,6 +154,7 @@ std::string summary_json(const Summary& s) {
   out["broker"] = {{"cpu_seconds", optional_json(b.cpu_seconds)},
                    {"setup_cpu_seconds", optional_json(b.setup_cpu_seconds)},
                    {"wait_seconds", optional_json(b.wait_seconds)},
+                   {"setup_wait_seconds", optional_json(b.setup_wait_seconds)},
                    {"connections_per_cpu_second", optional_json(s.connections_per_broker_cpu_second)},
                    {"deliveries_per_cpu_second", optional_json(s.deliveries_per_broker_cpu_second)},
                    {"rss_before_kib", optional_json(b.rss_before_kib)},
@@ -157,6 +166,7 @@ std::string summary_json(const Summary& s) {
   out["generator_cpu_seconds"] = s.generator_cpu_seconds;
   out["generator_setup_cpu_seconds"] = s.generator_setup_cpu_seconds;
   out["generator_wait_seconds"] = s.generator_wait_seconds;
+  out["generator_setup_wait_seconds"] = s.generator_setup_wait_seconds;
   out["interrupted"] = s.interrupted;
   out["passed"] = s.passed();
   return out.dump(2);

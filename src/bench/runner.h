@@ -165,7 +165,8 @@ class Runner {
   void close_link(Link& link);
 
   // runner_mqtt.cpp: packets
-  void send_connect(Link& link);
+  void send_connect(Link& link);   // queued, written with the turn's output
+  void queue_connect(Link& link);  // appended to the link's output only
   void handle_frame(Link& link, std::span<const uint8_t> frame);
   void on_connack(Link& link, const mqtt::Connack& connack);
   void on_suback(Link& link, const mqtt::Suback& suback);

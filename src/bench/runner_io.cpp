@@ -31,15 +31,28 @@ void Runner::start_connect(Link& link) {
   const Endpoint* source = sources_.empty() ? nullptr : &sources_[index % sources_.size()];
   link.state = LinkState::connecting;
   ++connecting_;
-  auto started = bench::start_connect(target_, source);
+  // An idle client sends nothing while earlier data is unacknowledged, so
+  // Nagle never holds it back.
+  auto started = bench::start_connect(target_, source, link.role != Role::idle);
   if (!started) return fail_link(link, fmt::format("connect: {}", std::strerror(started.error())));
   link.fd = started.value();
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.u32 = index;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, link.fd, &event) != 0) {
-    fail_link(link, fmt::format("epoll_ctl: {}", std::strerror(errno)));
+    return fail_link(link, fmt::format("epoll_ctl: {}", std::strerror(errno)));
   }
+  // CONNECT goes out now rather than on the connect's EPOLLOUT edge or at
+  // the end of the turn: on loopback the handshake has finished inside
+  // connect(), so the broker can read and answer while this loop starts
+  // the next connections, instead of both taking turns. Where the socket is
+  // still connecting, the write finds it not writable yet and waits for
+  // that edge like any blocked write; a connect that failed fails the write
+  // or the read with its reason. TLS needs the edge to begin.
+  if (tls_) return;
+  link.state = LinkState::awaiting_connack;
+  queue_connect(link);
+  write_out(link);
 }
 
 void Runner::on_event(uint32_t link_index, uint32_t events) {

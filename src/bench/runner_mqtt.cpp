@@ -31,6 +31,11 @@ uint64_t to_nanoseconds(TimePoint time) {
 }  // namespace
 
 void Runner::send_connect(Link& link) {
+  queue_connect(link);
+  mark_dirty(link);
+}
+
+void Runner::queue_connect(Link& link) {
   mqtt::Connect connect;
   connect.version = options_.version;
   connect.protocol_name = "MQTT";
@@ -44,7 +49,6 @@ void Runner::send_connect(Link& link) {
   }
   link.output += encode_packet(mqtt::Packet(std::move(connect)), options_.version);
   link.last_sent = now_;
-  mark_dirty(link);
 }
 
 void Runner::handle_frame(Link& link, std::span<const uint8_t> frame) {
@@ -102,6 +106,9 @@ void Runner::link_ready(Link& link) {
   link.state = LinkState::ready;
   --connecting_;
   ++links_ready_;
+  // The next connection starts at once rather than after this turn's
+  // events: the broker then always has some to work on.
+  start_connects();
 }
 
 void Runner::on_publish(Link& link, const mqtt::Publish& publish) {

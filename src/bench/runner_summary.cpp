@@ -132,6 +132,7 @@ Summary Runner::summarize() const {
   broker.cpu_seconds = difference(measure_start_.broker_cpu, measure_end_.broker_cpu);
   broker.setup_cpu_seconds = difference(setup_start_.broker_cpu, setup_end_.broker_cpu);
   broker.wait_seconds = difference(measure_start_.broker_wait, measure_end_.broker_wait);
+  broker.setup_wait_seconds = difference(setup_start_.broker_wait, setup_end_.broker_wait);
   if (broker.setup_cpu_seconds && *broker.setup_cpu_seconds > 0) {
     summary.connections_per_broker_cpu_second = links_ready_ / *broker.setup_cpu_seconds;
   }
@@ -152,6 +153,7 @@ Summary Runner::summarize() const {
   summary.generator_cpu_seconds = difference(measure_start_.own_cpu, measure_end_.own_cpu).value_or(0);
   summary.generator_setup_cpu_seconds = difference(setup_start_.own_cpu, setup_end_.own_cpu).value_or(0);
   summary.generator_wait_seconds = difference(measure_start_.own_wait, measure_end_.own_wait).value_or(0);
+  summary.generator_setup_wait_seconds = difference(setup_start_.own_wait, setup_end_.own_wait).value_or(0);
   summary.interrupted = interrupted_;
   return summary;
 }

@@ -43,11 +43,11 @@ Result<Endpoint, std::string> local_endpoint(const std::string& address) {
   return endpoint;
 }
 
-Result<int, int> start_connect(const Endpoint& target, const Endpoint* source) {
+Result<int, int> start_connect(const Endpoint& target, const Endpoint* source, bool no_delay) {
   const int fd = ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(errno);
   const int on = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (no_delay) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (source != nullptr) {
     // Leave the port to connect(), which may then reuse a port for other
     // destinations: without this, bind() would reserve a port per socket.

@@ -26,8 +26,10 @@ Result<Endpoint, std::string> local_endpoint(const std::string& address);
 
 // Starts connecting to `target` from `source` (if given): returns the
 // non-blocking socket, whose first EPOLLOUT says the connect finished
-// (connect_result then tells how), or an errno value.
-Result<int, int> start_connect(const Endpoint& target, const Endpoint* source);
+// (connect_result then tells how), or an errno value. `no_delay` sets
+// TCP_NODELAY, which only a client that sends while earlier data is still
+// unacknowledged needs (a publisher); skipping it saves a system call.
+Result<int, int> start_connect(const Endpoint& target, const Endpoint* source, bool no_delay);
 
 // 0 when the connect that `fd` was doing succeeded, else its errno value.
 int connect_result(int fd);

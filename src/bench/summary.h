@@ -14,12 +14,13 @@ struct LatencyFigures {  // microseconds, measurement window only
   double mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
 };
 
-struct BrokerFigures {                      // empty without --broker-pid
-  std::optional<double> cpu_seconds;        // user + system during the measurement
-  std::optional<double> setup_cpu_seconds;  // user + system while the connections were set up
-  std::optional<double> wait_seconds;       // runnable but waiting for a CPU, during the measurement
-  std::optional<uint64_t> rss_before_kib;   // before the first connection
-  std::optional<uint64_t> rss_kib;          // at the end of the measurement
+struct BrokerFigures {                       // empty without --broker-pid
+  std::optional<double> cpu_seconds;         // user + system during the measurement
+  std::optional<double> setup_cpu_seconds;   // user + system while the connections were set up
+  std::optional<double> wait_seconds;        // runnable but waiting for a CPU, during the measurement
+  std::optional<double> setup_wait_seconds;  // runnable but waiting for a CPU, while connecting
+  std::optional<uint64_t> rss_before_kib;    // before the first connection
+  std::optional<uint64_t> rss_kib;           // at the end of the measurement
   std::optional<double> syscalls_per_second;
   std::optional<double> syscalls_per_delivery;
   std::string syscall_source;  // "perf", "strace" or why there is no figure
@@ -67,7 +68,8 @@ struct Summary {
   std::optional<double> broker_rss_per_connection_bytes;  // connections scenario
   double generator_cpu_seconds = 0;                       // over the measurement
   double generator_setup_cpu_seconds = 0;                 // while the connections were set up
-  double generator_wait_seconds = 0;  // runnable but waiting for a CPU, during the measurement
+  double generator_wait_seconds = 0;        // runnable but waiting for a CPU, during the measurement
+  double generator_setup_wait_seconds = 0;  // runnable but waiting for a CPU, while connecting
   std::optional<double> connections_per_broker_cpu_second;  // set-up rate per broker CPU-second
   bool interrupted = false;
 

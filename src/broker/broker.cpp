@@ -25,14 +25,20 @@ Broker::Client* Broker::find_client(ConnectionId id) {
   return it == clients_.end() ? nullptr : it->second.get();
 }
 
-session::Session* Broker::find_session(const std::string& client_id) {
-  auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
-}
+session::Session* Broker::find_session(const std::string& client_id) { return sessions_.find(client_id); }
 
 Broker::Client* Broker::online_client(const session::Session& session) {
-  auto it = online_.find(session.id());
-  return it == online_.end() ? nullptr : find_client(it->second);
+  return session.online() ? find_client(session.connection()) : nullptr;
+}
+
+void Broker::OnlineSessions::attach(session::Session& session, ConnectionId connection) {
+  if (!session.online()) ++online_;
+  session.attach(connection);
+}
+
+void Broker::OnlineSessions::detach(session::Session& session) {
+  if (session.online()) --online_;
+  session.detach();
 }
 
 void Broker::on_open(ConnectionId id, std::string peer, TimePoint now) {
@@ -159,7 +165,7 @@ void Broker::handle_connect(Client& client, mqtt::Connect&& connect, TimePoint n
     client.id_assigned = true;
   }
   client.client_id = connect.client_id;
-  if (client.transport_username) connect.username = client.transport_username;
+  if (client.transport_username) connect.username = *client.transport_username;
   if (connect.version == Version::v5 && connect.properties.authentication_method) {
     begin_enhanced_auth(client, std::move(connect), now);
     return;
@@ -219,9 +225,8 @@ void Broker::finish_connect(Client& client, mqtt::Connect&& connect, TimePoint n
 session::Session& Broker::attach_session(Client& client, const mqtt::Connect& connect, bool& present,
                                          TimePoint now) {
   session::Session* existing = find_session(connect.client_id);
-  if (existing) {
-    auto online = online_.find(existing->id());
-    if (online != online_.end()) take_over(online->second, now);
+  if (existing && existing->online()) {
+    take_over(existing->connection(), now);
     existing = find_session(connect.client_id);  // the takeover may have ended it
   }
   if (existing && connect.clean_start) {
@@ -248,7 +253,7 @@ session::Session& Broker::attach_session(Client& client, const mqtt::Connect& co
         connect.clean_start ? 0 : config_.persistent_client_expiration.value_or(session::Lifetime::kNever);
   }
   client.session = existing;
-  online_[existing->id()] = client.id;
+  online_.attach(*existing, client.id);
   record_session(*existing);
   return *existing;
 }
@@ -268,8 +273,10 @@ void Broker::send_connack(Client& client, const mqtt::Connect& connect, bool pre
     // [MQTT-4.12.0-5] / [MQTT-4.12.0-6]: the method only when the CONNECT named one.
     if (client.auth_method) {
       props.authentication_method = *client.auth_method;
-      if (!client.auth_success_data.empty()) props.authentication_data = std::move(client.auth_success_data);
-      client.auth_success_data.clear();
+      if (client.auth_success_data && !client.auth_success_data->empty()) {
+        props.authentication_data = std::move(*client.auth_success_data);
+      }
+      client.auth_success_data.reset();
     }
   }
   send(client, std::move(connack));
@@ -353,7 +360,7 @@ void Broker::end_connection(ConnectionId id, bool publish_will_now, TimePoint no
 }
 
 void Broker::detach_session(session::Session& session, bool with_will, TimePoint now) {
-  online_.erase(session.id());
+  online_.detach(session);
   session.clear_retained_backlogs();  // not resumed on reconnect (retained_backlog.cpp)
   session::Lifetime& lifetime = session.lifetime();
   if (!with_will) lifetime.will.reset();
@@ -391,9 +398,9 @@ void Broker::end_session(session::Session& session, TimePoint now) {
   if (session.lifetime().will_due_at) publish_will(session, now);
   remove_subscriptions(session);
   if (store::Batch* records = batch()) records->delete_session(session.client_id());
-  online_.erase(session.id());
+  online_.detach(session);
   sessions_by_id_.erase(session.id());
-  sessions_.erase(session.client_id());
+  sessions_.erase(session);  // destroys it
 }
 
 void Broker::record_session(const session::Session& session) {
@@ -427,11 +434,11 @@ void Broker::check_deadlines(TimePoint now) {
   }
   std::vector<session::Session*> wills_due;
   std::vector<session::Session*> sessions_due;
-  for (auto& [client_id, session] : sessions_) {
-    const session::Lifetime& lifetime = session->lifetime();
-    if (lifetime.will_due_at && *lifetime.will_due_at <= now) wills_due.push_back(session.get());
-    if (lifetime.expires_at && *lifetime.expires_at <= now) sessions_due.push_back(session.get());
-  }
+  sessions_.for_each([&](session::Session& session) {
+    const session::Lifetime& lifetime = session.lifetime();
+    if (lifetime.will_due_at && *lifetime.will_due_at <= now) wills_due.push_back(&session);
+    if (lifetime.expires_at && *lifetime.expires_at <= now) sessions_due.push_back(&session);
+  });
   for (session::Session* session : wills_due) publish_will(*session, now);
   for (session::Session* session : sessions_due) end_session(*session, now);
 }

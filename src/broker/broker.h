@@ -22,6 +22,7 @@
 #include "broker/stats.h"
 #include "protocol/connection.h"
 #include "session/session.h"
+#include "session/session_table.h"
 #include "topics/retained_tree.h"
 #include "topics/subscription_tree.h"
 
@@ -143,7 +144,6 @@ class Broker {
     mqtt::SubscriptionOptions options;
     uint32_t identifier = 0;
   };
-  using SessionPtr = std::unique_ptr<session::Session>;
 
   // connection lifecycle (broker.cpp)
   void handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now);
@@ -238,6 +238,26 @@ class Broker {
   session::Session* find_session(const std::string& client_id);
   Client* online_client(const session::Session& session);
 
+  using SessionsById = std::unordered_map<session::SessionId, session::Session*>;
+  // Which sessions have a connection attached. The mark is on the session
+  // itself (Session::connection()), so no table per connection is needed;
+  // this answers by session id, as routing asks, and keeps the count.
+  class OnlineSessions {
+   public:
+    explicit OnlineSessions(const SessionsById& by_id) : by_id_(by_id) {}
+    size_t count(session::SessionId id) const {  // 1 when online, else 0
+      auto it = by_id_.find(id);
+      return it != by_id_.end() && it->second->online() ? 1 : 0;
+    }
+    size_t size() const { return online_; }
+    void attach(session::Session& session, ConnectionId connection);
+    void detach(session::Session& session);
+
+   private:
+    const SessionsById& by_id_;
+    size_t online_ = 0;
+  };
+
   BrokerConfig config_;
   Outbox& outbox_;
   AccessControl* access_;
@@ -246,11 +266,11 @@ class Broker {
   TimePoint started_at_;
   TimePoint next_sys_at_;
   std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;
-  std::unordered_map<std::string, SessionPtr> sessions_;
-  std::unordered_map<session::SessionId, session::Session*> sessions_by_id_;
-  std::unordered_map<session::SessionId, ConnectionId> online_;
+  session::SessionTable sessions_;  // owns every session, by client id
+  SessionsById sessions_by_id_;
+  OnlineSessions online_{sessions_by_id_};
   topics::SubscriptionTree<SubscriptionValue> subscriptions_;
-  topics::RetainedTree<session::MessagePtr> retained_;
+  topics::RetainedTree<session::MessagePtr, topics::TopicOfPointee> retained_;
   std::unordered_map<std::string, std::string> last_sys_values_;
   PublishCache publish_cache_;  // valid while route() delivers one message
   session::SessionId next_session_id_ = 1;

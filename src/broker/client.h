@@ -10,16 +10,19 @@
 
 namespace stellwerk::broker {
 
+// One per connection, so what most connections never use is kept on the
+// heap and made on first use (Boxed, unique_ptr): an idle client should cost
+// little more than its protocol state (docs/performance.md, memory).
 struct Broker::Client {
   Client(ConnectionId id, std::string peer, protocol::Limits limits, TimePoint now)
       : id(id), peer(std::move(peer)), protocol(limits, now) {}
   ConnectionId id;
   std::string peer;
   protocol::Connection protocol;
-  session::Session* session = nullptr;  // set once CONNECT is accepted
-  std::string client_id;                // for log lines
-  bool id_assigned = false;             // the broker chose client_id (v5 Assigned Client Identifier)
-  std::optional<std::string> transport_username;  // from the TLS layer
+  session::Session* session = nullptr;    // set once CONNECT is accepted
+  std::string client_id;                  // for log lines
+  bool id_assigned = false;               // the broker chose client_id (v5 Assigned Client Identifier)
+  Boxed<std::string> transport_username;  // from the TLS layer
   // A CONNECT waiting for AccessControl's verdict; input is not read meanwhile.
   Boxed<mqtt::Connect> pending_connect;  // on the heap: 1.2 KB, rarely present
 
@@ -31,7 +34,7 @@ struct Broker::Client {
   std::optional<std::string> auth_method;
   std::unique_ptr<AuthExchange> auth_exchange;
   Boxed<mqtt::Connect> authenticating_connect;
-  std::string auth_success_data;
+  Boxed<std::string> auth_success_data;
 };
 
 }  // namespace stellwerk::broker

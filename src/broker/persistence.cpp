@@ -35,19 +35,28 @@ void Broker::commit_batch() {
   outbox_.hold_until(sequence.value());
 }
 
+namespace {
+
+// Whether the session's client was connected when the broker stopped. A
+// stored session has no expiry deadline while a connection is attached;
+// without one it is offline only with an expiry of "never", and then it
+// keeps a will only while the will's delay runs (will_due_at). Such a
+// session with neither a will nor an expiry to start needs nothing anyway.
+bool was_connected(const store::SessionInfo& info) {
+  if (info.expires_at != 0 || info.will_due_at != 0) return false;
+  return info.will.has_value() || info.expiry_interval != session::Lifetime::kNever;
+}
+
+}  // namespace
+
 void Broker::restore(const store::RecoveredState& state, TimePoint now) {
   const store::TimeBase time = store::TimeBase::now();
   for (const session::MessagePtr& message : state.retained) retained_.set(message->topic, message);
+  std::vector<session::Session*> were_connected;
   for (const store::RecoveredSession& recovered : state.sessions) {
     auto fresh = std::make_unique<session::Session>(next_session_id_++, recovered.client_id);
     session::Session& session = *fresh;
     session.lifetime() = store::to_lifetime(recovered.info, time);
-    session::Lifetime& lifetime = session.lifetime();
-    // A session whose client was connected when the broker stopped starts
-    // its expiry now, as if the client had just gone.
-    if (!lifetime.expires_at && lifetime.expiry_interval != session::Lifetime::kNever) {
-      lifetime.expires_at = now + std::chrono::seconds(lifetime.expiry_interval);
-    }
     for (const auto& [filter, subscription] : recovered.subscriptions) {
       session.add_subscription(filter, subscription);
       (void)subscriptions_.subscribe(filter, session.id(), SubscriptionValue{subscription.options,
@@ -58,9 +67,16 @@ void Broker::restore(const store::RecoveredState& state, TimePoint now) {
     for (uint16_t packet_id : recovered.inbound_qos2) (void)session.begin_inbound_qos2(packet_id);
     sessions_by_id_[session.id()] = &session;
     sessions_.emplace(recovered.client_id, std::move(fresh));
+    if (was_connected(recovered.info)) were_connected.push_back(&session);
   }
-  log::notice("Restored {} retained messages and {} sessions from the store.", state.retained.size(),
-              state.sessions.size());
+  // Their connections ended without a DISCONNECT, as in a network failure:
+  // each will goes out, or its delay starts [MQTT-3.1.2-8], and each expiry
+  // starts now. Only once every session is back, so that the wills reach
+  // the sessions subscribed to them. With a store attached, this is recorded.
+  for (session::Session* session : were_connected) detach_session(*session, true, now);
+  commit_batch();
+  log::notice("Restored {} retained messages and {} sessions from the store; {} were connected.",
+              state.retained.size(), state.sessions.size(), were_connected.size());
 }
 
 }  // namespace stellwerk::broker

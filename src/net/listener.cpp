@@ -7,6 +7,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,6 +101,10 @@ int bind_and_listen(int fd, const Candidate& c, const char*& step) {
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
   bool v6 = c.address.ss_family == AF_INET6;
   if (v6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) return errno;
+  // Accepted sockets inherit TCP_NODELAY from the listener on Linux, which
+  // saves a system call per connection (Worker::add_listener checks it).
+  // Where it is refused, the worker sets it on each accepted socket instead.
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   step = "bind";
   if (::bind(fd, as_sockaddr(c.address), c.length) != 0) return errno;
   step = "listen";

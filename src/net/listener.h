@@ -19,12 +19,13 @@ struct ListenSocket {
   std::string address;  // the bound host: "0.0.0.0", "::", "127.0.0.1", ...
 };
 
-// Opens non-blocking listening sockets (SO_REUSEADDR, backlog 4096; IPv6
-// sockets with IPV6_V6ONLY). `address` is a numeric address ("127.0.0.1",
-// "::1" or "[::1]") or a host name, which gives one socket per address it
-// resolves to. "" means all interfaces: 0.0.0.0 and, where the host has IPv6,
-// also [::] as a second socket. Port 0 picks a free port, the same one for
-// every socket returned. The error names the address and the system's reason.
+// Opens non-blocking listening sockets (SO_REUSEADDR, TCP_NODELAY for the
+// sockets they accept, backlog 4096; IPv6 sockets with IPV6_V6ONLY).
+// `address` is a numeric address ("127.0.0.1", "::1" or "[::1]") or a host
+// name, which gives one socket per address it resolves to. "" means all
+// interfaces: 0.0.0.0 and, where the host has IPv6, also [::] as a second
+// socket. Port 0 picks a free port, the same one for every socket returned.
+// The error names the address and the system's reason.
 Result<std::vector<ListenSocket>, std::string> open_tcp_listener(const std::string& address, uint16_t port);
 
 // Closes every fd and empties the vector.

@@ -39,7 +39,11 @@ Worker::Worker(int index, ConnectionHandler& handler, WorkerOptions options)
 Worker::~Worker() {
   request_stop();
   join();
-  for (auto& entry : connections_) ::close(entry.second->fd);
+  for (auto& c : connections_) {
+    if (!c) continue;
+    ::close(c->fd);
+    release_id(c->id);
+  }
   ::close(epoll_fd_);
 }
 

@@ -27,7 +27,6 @@
 #pragma once
 
 #include <sys/epoll.h>
-#include <tsl/robin_map.h>
 
 #include <atomic>
 #include <cstddef>
@@ -74,6 +73,16 @@ struct WorkerStats {
 };
 
 struct Connection;  // net/connection.h; private to the worker
+
+// Connection ids are dense. The low 32 bits are a slot, handed out again
+// once its connection is gone; the high bits count the slot's uses, so an
+// id is not reused until its slot has served 2^31 connections, long after
+// anything could still hold the old one. Tables indexed by slot (the
+// worker's own, the server's routes) take the place of hash maps keyed by
+// id: a connection costs a pointer in each rather than a hash node
+// (docs/performance.md, memory per connection).
+inline uint32_t connection_slot(ConnectionId id) { return static_cast<uint32_t>(id); }
+inline uint32_t connection_generation(ConnectionId id) { return static_cast<uint32_t>(id >> 32); }
 
 class Worker {
  public:
@@ -149,6 +158,7 @@ class Worker {
     bool in_epoll = false;
     bool removed = false;
     bool shortage_logged = false;
+    bool no_delay_inherited = false;  // the listener has TCP_NODELAY, so its accepted sockets have it
     std::shared_ptr<const TransportStack> transports;  // null: plain TCP
   };
   struct Counters {
@@ -178,6 +188,8 @@ class Worker {
   bool register_listener(size_t slot);
   ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                const std::shared_ptr<const TransportStack>& transports = nullptr);
+  // The id's slot may serve another connection (of any worker) from now on.
+  static void release_id(ConnectionId id);
 
   // worker_io.cpp: connections
   Connection* find(ConnectionId id) const;
@@ -219,7 +231,8 @@ class Worker {
   std::vector<epoll_event> events_;
   std::vector<uint8_t> read_buffer_;
   TransportScratch transport_scratch_;
-  tsl::robin_map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  // By connection_slot(); null where the slot is free or another worker's.
+  std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> graveyard_;  // closed this turn, freed at its end
   std::vector<Connection*> dirty_, flushing_;
   std::vector<ConnectionId> read_backlog_, backlog_batch_;

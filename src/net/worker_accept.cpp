@@ -16,6 +16,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "base/log.h"
 #include "net/address.h"
@@ -25,15 +27,52 @@
 namespace stellwerk::net {
 namespace {
 
-ConnectionId next_connection_id() {
-  static std::atomic<ConnectionId> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+// The slots behind connection ids (worker.h), shared by every worker of the
+// process. A mutex suffices: it is taken once per accept and once per close.
+class SlotIds {
+ public:
+  ConnectionId take() {
+    std::lock_guard lock(mutex_);
+    uint32_t slot;
+    if (free_.empty()) {
+      slot = static_cast<uint32_t>(generations_.size());
+      generations_.push_back(1);
+    } else {
+      slot = free_.back();
+      free_.pop_back();
+    }
+    return ConnectionId{generations_[slot]} << 32 | slot;
+  }
+  void give_back(ConnectionId id) {
+    std::lock_guard lock(mutex_);
+    uint32_t& generation = generations_[connection_slot(id)];
+    // Below 2^31 keeps ids clear of the epoll tag bit (connection.h); never 0.
+    generation = generation == kLastGeneration ? 1 : generation + 1;
+    free_.push_back(connection_slot(id));
+  }
+
+ private:
+  static constexpr uint32_t kLastGeneration = (uint32_t{1} << 31) - 1;
+  std::mutex mutex_;
+  std::vector<uint32_t> generations_;  // by slot: the generation of its next or current id
+  std::vector<uint32_t> free_;
+};
+
+SlotIds& slot_ids() {
+  static SlotIds ids;
+  return ids;
 }
 
 void set_no_delay(int fd) {
   int on = 1;
   // Fails only for non-TCP sockets, which then simply keep their default.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+bool has_no_delay(int fd) {
+  int value = 0;
+  socklen_t length = sizeof value;
+  return ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &length) == 0 && value != 0;
 }
 
 bool set_non_blocking(int fd) {
@@ -43,8 +82,11 @@ bool set_non_blocking(int fd) {
 
 }  // namespace
 
+void Worker::release_id(ConnectionId id) { slot_ids().give_back(id); }
+
 void Worker::add_listener(int listen_fd, int listener_tag, std::shared_ptr<const TransportStack> transports) {
   listeners_.push_back(Listener{listen_fd, listener_tag});
+  listeners_.back().no_delay_inherited = has_no_delay(listen_fd);
   set_listener_transports(listen_fd, std::move(transports));
   register_listener(listeners_.size() - 1);
 }
@@ -90,7 +132,7 @@ void Worker::accept_from(size_t slot) {
       return;
     }
     listeners_[slot].shortage_logged = false;
-    set_no_delay(fd);
+    if (!listeners_[slot].no_delay_inherited) set_no_delay(fd);
     open_connection(fd, listeners_[slot].tag, PeerAddress{format_endpoint(peer_address)},
                     listeners_[slot].transports);
     if (!listeners_[slot].in_epoll) return;  // on_open removed the listener
@@ -146,7 +188,7 @@ ConnectionId Worker::adopt_socket(int fd, int listener_tag, const PeerAddress& p
 ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                      const std::shared_ptr<const TransportStack>& transports) {
   auto c = std::make_unique<Connection>();
-  c->id = next_connection_id();
+  c->id = slot_ids().take();
   c->fd = fd;
   // Registered once for both directions, never modified (see worker.h).
   epoll_event event{};
@@ -155,11 +197,14 @@ ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
     log::error("worker {}: cannot watch connection from {}: {}", index_, peer.text, std::strerror(errno));
     ::close(fd);
+    slot_ids().give_back(c->id);
     return 0;
   }
   ConnectionId id = c->id;
   if (transports) attach_transports(*c, transports, peer);
-  connections_.emplace(id, std::move(c));
+  const uint32_t slot = connection_slot(id);
+  if (slot >= connections_.size()) connections_.resize(slot + 1);
+  connections_[slot] = std::move(c);
   count_open_connections(+1);
   handler_.on_open(*this, id, listener_tag, peer);
   return id;

@@ -46,8 +46,10 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 Connection* Worker::find(ConnectionId id) const {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second.get();
+  const uint32_t slot = connection_slot(id);
+  if (slot >= connections_.size()) return nullptr;
+  Connection* c = connections_[slot].get();
+  return c != nullptr && c->id == id ? c : nullptr;  // else a later connection holds the slot
 }
 
 void Worker::send(ConnectionId id, std::string_view bytes) {
@@ -228,10 +230,9 @@ void Worker::finalize(Connection& c, std::string_view why, bool notify) {
   c.state = ConnectionState::dead;
   c.output.clear();
   ConnectionId id = c.id;
-  auto it = connections_.find(id);
-  graveyard_.push_back(std::move(it.value()));  // `c` stays valid until the turn ends
-  connections_.erase(it);
+  graveyard_.push_back(std::move(connections_[connection_slot(id)]));  // `c` stays valid until the turn ends
   if (tell_handler) handler_.on_close(*this, id, why);
+  release_id(id);  // after on_close, so the handler never sees the slot taken while it speaks of `id`
 }
 
 void Worker::mark_dirty(Connection& c) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -97,20 +98,23 @@ class Connection {
   static void strip_optional_properties(mqtt::Packet& packet);
   void compact_input();
 
+  // One per connection, so the members are ordered to leave no padding.
   Limits limits_;
-  Phase phase_ = Phase::awaiting_connect;
-  mqtt::Version version_ = mqtt::Version::v311;
   TimePoint opened_at_;
   TimePoint last_received_;
-  uint16_t keep_alive_ = 0;
-  bool connect_received_ = false;  // CONNECT decoded; CONNACK may still be pending
 
-  std::string input_;
+  // Bytes received and not yet consumed. Given back to the allocator as
+  // soon as everything is consumed: an idle connection holds no buffer.
+  std::vector<uint8_t> input_;
   size_t input_offset_ = 0;
 
   uint32_t client_max_packet_size_ = mqtt::kMaxRemainingLength + 5;
+  uint16_t keep_alive_ = 0;
   uint16_t client_receive_maximum_ = 65535;
   uint16_t client_topic_alias_maximum_ = 0;
+  Phase phase_ = Phase::awaiting_connect;
+  mqtt::Version version_ = mqtt::Version::v311;
+  bool connect_received_ = false;  // CONNECT decoded; CONNACK may still be pending
   bool request_problem_information_ = true;
 
   struct TopicAliases {

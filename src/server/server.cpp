@@ -195,8 +195,7 @@ void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, con
   }
   ++listener.open;
   with_broker([&](broker::Broker& broker) {
-    owner_[id] = w.index();
-    listener_of_[id] = listener_tag;
+    add_route(id, w.index(), listener_tag);
     broker.on_open(id, peer.text, w.now());
   });
 }
@@ -205,9 +204,9 @@ void Server::on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerI
   current_worker = &w;
   std::optional<std::string> username;
   with_broker([&](broker::Broker& broker) {
-    auto it = listener_of_.find(id);
-    if (it == listener_of_.end()) return;
-    const Listener& listener = *listeners_[static_cast<size_t>(it->second)];
+    const Route* route = route_of(id);
+    if (!route) return;
+    const Listener& listener = *listeners_[route->listener];
     if (listener.identity_as_username) {
       username = !info.psk_identity.empty() ? info.psk_identity : info.certificate_common_name;
     } else if (listener.subject_as_username) {
@@ -245,12 +244,25 @@ void Server::on_verdict(uint64_t connection, bool accepted) {
 
 // ---------------------------------------------------------------- output
 
+Server::Route* Server::route_of(net::ConnectionId id) {
+  const uint32_t slot = net::connection_slot(id);
+  if (slot >= routes_.size()) return nullptr;
+  Route& route = routes_[slot];
+  return route.generation == net::connection_generation(id) ? &route : nullptr;
+}
+
+void Server::add_route(net::ConnectionId id, int worker, int listener_tag) {
+  const uint32_t slot = net::connection_slot(id);
+  if (slot >= routes_.size()) routes_.resize(slot + 1);
+  routes_[slot] = Route{net::connection_generation(id), static_cast<uint16_t>(worker),
+                        static_cast<uint16_t>(listener_tag)};
+}
+
 void Server::forget_connection(net::ConnectionId id) {
-  owner_.erase(id);
-  auto it = listener_of_.find(id);
-  if (it == listener_of_.end()) return;
-  --listeners_[static_cast<size_t>(it->second)]->open;
-  listener_of_.erase(it);
+  Route* route = route_of(id);
+  if (!route) return;
+  --listeners_[route->listener]->open;
+  *route = Route{};
 }
 
 void Server::send(broker::ConnectionId id, std::string bytes, bool droppable) {
@@ -294,9 +306,9 @@ void Server::release_durable(uint64_t durable) {
 }
 
 void Server::route_output(Outgoing item) {
-  auto it = owner_.find(item.id);
-  if (it == owner_.end()) return;
-  const auto owner = static_cast<size_t>(it->second);
+  const Route* route = route_of(item.id);
+  if (!route) return;
+  const size_t owner = route->worker;
   if (item.close) forget_connection(item.id);
   routed_[owner].push_back(std::move(item));
 }
@@ -350,9 +362,9 @@ void Server::apply_output(net::Worker& worker, Outgoing& item) {
 // ---------------------------------------------------------------- retained backlogs
 
 void Server::want_drain(broker::ConnectionId id) {
-  auto it = owner_.find(id);
-  if (it == owner_.end()) return;  // closing: nothing more goes out
-  net::Worker* owner = workers_[static_cast<size_t>(it->second)].get();
+  const Route* route = route_of(id);
+  if (!route) return;  // closing: nothing more goes out
+  net::Worker* owner = workers_[route->worker].get();
   if (owner == current_worker) {
     note_drain_wanted(*owner, id);
     return;

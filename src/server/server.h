@@ -115,6 +115,18 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
     Outgoing item;
   };
 
+  // Where a connection lives, kept by its slot (net::connection_slot): one
+  // small entry per connection rather than a hash node per connection and
+  // per table. The generation tells a live entry from one of a connection
+  // that is gone. Guarded by broker_mutex_.
+  struct Route {
+    uint32_t generation = 0;  // net::connection_generation; 0 = no connection
+    uint16_t worker = 0;
+    uint16_t listener = 0;
+  };
+  Route* route_of(net::ConnectionId id);
+  void add_route(net::ConnectionId id, int worker, int listener_tag);
+
   void route_output(Outgoing item);
   void forget_connection(net::ConnectionId id);
   // Hands each worker the output routed to its connections (see threading.md).
@@ -164,10 +176,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // Per worker, the connections waiting for their output to drain before
   // their next retained chunk; only that worker's thread touches its entry.
   std::vector<std::vector<net::ConnectionId>> drain_wanted_;
-  // Which worker owns a connection; guarded by broker_mutex_.
-  std::unordered_map<net::ConnectionId, int> owner_;
-  // Which listener a connection came from; guarded by broker_mutex_.
-  std::unordered_map<net::ConnectionId, int> listener_of_;
+  std::vector<Route> routes_;  // by net::connection_slot; guarded by broker_mutex_
   std::vector<std::unique_ptr<net::Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<uint16_t> bound_ports_;

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,15 +19,11 @@
 #include "base/lazy_deque.h"
 #include "mqtt/packet.h"
 #include "session/message.h"
+#include "session/subscription_list.h"
 
 namespace stellwerk::session {
 
 using SessionId = uint64_t;
-
-struct Subscription {
-  mqtt::SubscriptionOptions options;
-  uint32_t identifier = 0;  // v5 Subscription Identifier, 0 = none
-};
 
 // One message on its way to this session's client.
 struct Delivery {
@@ -93,18 +88,27 @@ class Session {
   const std::optional<std::string>& username() const { return username_; }
   void set_username(std::optional<std::string> username) { username_ = std::move(username); }
 
+  // --- the network connection attached now (the broker's id for it), 0
+  // while the client is away. The broker keeps no table of online sessions:
+  // this is it.
+  uint64_t connection() const { return connection_; }
+  bool online() const { return connection_ != 0; }
+  void attach(uint64_t connection) { connection_ = connection; }
+  void detach() { connection_ = 0; }
+
   // --- subscriptions (the broker mirrors them into its topic tree)
   // Returns true when the filter is new for this session.
   bool add_subscription(const std::string& filter, const Subscription& sub);
   bool remove_subscription(const std::string& filter);
-  const std::map<std::string, Subscription>& subscriptions() const { return subscriptions_; }
+  using Subscriptions = SubscriptionList;
+  const Subscriptions& subscriptions() const { return subscriptions_; }
 
   // --- outbound queue. Returns false (and counts) when the queue is full and
   // the delivery was dropped.
   [[nodiscard]] bool enqueue(Delivery delivery, const QueueLimits& limits, bool online);
-  bool has_queued() const { return !queue_.empty(); }
-  size_t queued_count() const { return queue_.size(); }
-  size_t queued_bytes() const { return queued_bytes_; }
+  bool has_queued() const { return traffic_ && !traffic_->queue.empty(); }
+  size_t queued_count() const { return traffic_ ? traffic_->queue.size() : 0; }
+  size_t queued_bytes() const { return traffic_ ? traffic_->queued_bytes : 0; }
   // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
   // only while fewer than `window` are in flight. Expired ones are skipped.
   std::optional<Delivery> take_sendable(size_t window, TimePoint now);
@@ -116,8 +120,8 @@ class Session {
   void add_retained_backlog(RetainedBacklog backlog);
   // Ends the backlog of `filter` (unsubscribe). False when there is none.
   bool drop_retained_backlog(std::string_view filter);
-  void clear_retained_backlogs() { retained_backlogs_.reset(); }
-  bool has_retained_backlog() const { return retained_backlogs_ != nullptr; }
+  void clear_retained_backlogs();
+  bool has_retained_backlog() const { return traffic_ && traffic_->retained_backlogs != nullptr; }
   // The oldest unfinished backlog, or null.
   RetainedBacklog* next_retained_backlog();
   // The oldest backlog is done.
@@ -126,7 +130,7 @@ class Session {
   // --- outbound in flight
   // Registers a QoS 1/2 delivery as sent with a fresh packet id.
   Inflight& start_inflight(Delivery delivery);
-  size_t inflight_count() const { return inflight_.size(); }
+  size_t inflight_count() const { return traffic_ ? traffic_->inflight.size() : 0; }
   // Puts back an entry recovered from the store, keeping its packet id so the
   // resend uses the same one [MQTT-4.4.0-1].
   void restore_inflight(Inflight entry);
@@ -138,13 +142,17 @@ class Session {
   bool complete_inflight(uint16_t packet_id, InflightState expected);
   // PUBREC: moves the entry to awaiting PUBCOMP. False when unknown.
   bool mark_released(uint16_t packet_id);
-  const LazyDeque<Inflight>& inflight() const { return inflight_; }
+  const LazyDeque<Inflight>& inflight() const {
+    return traffic_ ? traffic_->inflight : no_traffic().inflight;
+  }
 
   // --- inbound QoS 2 (exactly once, method B of v5 figure 4.3)
   // Returns true when this packet id is new (the message must be delivered).
-  bool begin_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.insert(packet_id).second; }
-  bool release_inbound_qos2(uint16_t packet_id) { return inbound_qos2_.erase(packet_id) > 0; }
-  size_t inbound_qos2_count() const { return inbound_qos2_.size(); }
+  bool begin_inbound_qos2(uint16_t packet_id);
+  bool release_inbound_qos2(uint16_t packet_id) {
+    return traffic_ && traffic_->inbound_qos2.erase(packet_id) > 0;
+  }
+  size_t inbound_qos2_count() const { return traffic_ ? traffic_->inbound_qos2.size() : 0; }
 
   // Whether the session outlives its connection (and so is stored).
   bool persistent() const { return lifetime_.expiry_interval != 0; }
@@ -155,32 +163,48 @@ class Session {
   Lifetime& lifetime() { return lifetime_; }
   const Lifetime& lifetime() const { return lifetime_; }
 
-  SessionCounters& counters() { return counters_; }
-  const SessionCounters& counters() const { return counters_; }
+  SessionCounters& counters() { return traffic().counters; }
+  const SessionCounters& counters() const { return traffic_ ? traffic_->counters : no_traffic().counters; }
 
  private:
+  // Everything about messages in and out. Made by the first message (or
+  // subscription with retained messages), then kept: many sessions never
+  // get one, and a broker holds a session per connection, so an idle
+  // session carries one pointer instead of these 80-odd bytes of empty
+  // containers (docs/performance.md, memory).
+  struct Traffic {
+    LazyDeque<Delivery> queue;
+    size_t queued_bytes = 0;
+    LazyDeque<Inflight> inflight;  // in send order, for resending on reconnect
+    // Which packet ids `inflight` holds, once it is longer than a scan
+    // should be: with a wide window a linear search per new id made QoS 1
+    // quadratic. 8 KiB, made only for sessions that need it, then kept.
+    std::unique_ptr<std::bitset<65536>> ids_in_use;
+    std::set<uint16_t> inbound_qos2;
+    // On the heap while a SUBSCRIBE's retained messages are being sent,
+    // else null: most sessions never have one.
+    std::unique_ptr<std::deque<RetainedBacklog>> retained_backlogs;
+    uint16_t last_packet_id = 0;
+    SessionCounters counters;
+  };
+  Traffic& traffic();
+  static const Traffic& no_traffic();
+  // Frees Traffic when it holds nothing a fresh one would not: every
+  // SUBSCRIBE makes a retained backlog, and a session with a subscription
+  // but no messages should not keep the space for them.
+  void release_traffic_if_unused();
+
   uint16_t allocate_packet_id();
   bool packet_id_in_use(uint16_t id) const;
   void add_inflight(Inflight entry);
   void note_id_released(uint16_t id);
 
   SessionId id_;
+  uint64_t connection_ = 0;
   std::string client_id_;
   std::optional<std::string> username_;
-  std::map<std::string, Subscription> subscriptions_;
-  LazyDeque<Delivery> queue_;
-  size_t queued_bytes_ = 0;
-  LazyDeque<Inflight> inflight_;  // in send order, for resending on reconnect
-  // Which packet ids inflight_ holds, once it is longer than a scan should
-  // be: with a wide window a linear search per new id made QoS 1 quadratic.
-  // 8 KiB, made only for sessions that need it, then kept.
-  std::unique_ptr<std::bitset<65536>> ids_in_use_;
-  std::set<uint16_t> inbound_qos2_;
-  // On the heap while a SUBSCRIBE's retained messages are being sent, else
-  // null: most sessions never have one.
-  std::unique_ptr<std::deque<RetainedBacklog>> retained_backlogs_;
-  uint16_t last_packet_id_ = 0;
-  SessionCounters counters_;
+  SubscriptionList subscriptions_;
+  std::unique_ptr<Traffic> traffic_;  // null until the first message
   Lifetime lifetime_;
 };
 

@@ -6,34 +6,20 @@
 
 namespace stellwerk::store {
 
-std::optional<MessageId> MessageRegistry::find(const session::MessagePtr& message) const {
-  auto it = entries_.find(message.get());
-  if (it == entries_.end() || it->second.message.expired()) return std::nullopt;
-  return it->second.id;
-}
-
-MessageId MessageRegistry::assign(const session::MessagePtr& message) {
-  if (auto id = find(message)) return *id;
-  if (entries_.size() >= prune_at_) prune();
-  const MessageId id = next_++;
-  entries_[message.get()] = Entry{message, id};
+std::optional<MessageId> MessageIds::find(const session::Message& message) {
+  const MessageId id = message.store_id();
+  if (id == 0) return std::nullopt;
   return id;
 }
 
-void MessageRegistry::seed(const std::vector<std::pair<MessageId, session::MessagePtr>>& messages) {
-  entries_.reserve(entries_.size() + messages.size());
-  for (const auto& [id, message] : messages) entries_[message.get()] = Entry{message, id};
-  // The seeded entries are live: pruning them at the next assign would be wasted work.
-  prune_at_ = std::max<size_t>(prune_at_, entries_.size() * 2);
+MessageId MessageIds::assign(const session::Message& message) {
+  if (auto id = find(message)) return *id;
+  const MessageId id = next_++;
+  message.set_store_id(id);
+  return id;
 }
 
-void MessageRegistry::start_after(MessageId highest) { next_ = std::max(next_, highest + 1); }
-
-void MessageRegistry::prune() {
-  std::erase_if(entries_, [](const auto& entry) { return entry.second.message.expired(); });
-  // Prune again when the live entries have doubled: amortised O(1) per message.
-  prune_at_ = std::max<size_t>(1024, entries_.size() * 2);
-}
+void MessageIds::start_after(MessageId highest) { next_ = std::max(next_, highest + 1); }
 
 void Batch::add(const Record& record) {
   last_frame_ = bytes_.size();
@@ -41,19 +27,35 @@ void Batch::add(const Record& record) {
   ++records_;
 }
 
-std::string Batch::finish() {
+BatchData Batch::finish() {
   if (records_ > 0) frame::mark_batch_end(bytes_, last_frame_);
   records_ = 0;
-  bodies_.clear();
-  return std::move(bytes_);
+  body_index_.clear();
+  return BatchData{std::move(bytes_), std::move(bodies_)};
+}
+
+bool Batch::has_body(MessageId id) {
+  constexpr size_t kScanned = 16;
+  // A message routed to many sessions is named once per session, in a row.
+  if (!bodies_.empty() && bodies_.back().id == id) return true;
+  if (bodies_.size() <= kScanned) {
+    return std::any_of(bodies_.begin(), bodies_.end(), [&](const record::MessagePut& p) { return p.id == id; });
+  }
+  if (body_index_.empty()) {
+    for (const record::MessagePut& put : bodies_) body_index_.insert(put.id);
+  }
+  return body_index_.count(id) > 0;
 }
 
 MessageId Batch::body_of(const session::MessagePtr& message) {
-  const MessageId id = registry_->assign(message);
-  if (!bodies_.insert(id).second) return id;
+  const MessageId id = ids_->assign(*message);
+  if (has_body(id)) return id;
+  const WallMs expires_at = time_.to_wall(message->expires_at);
   last_frame_ = bytes_.size();
-  frame::append_unsealed_message_put(bytes_, id, *message, time_.to_wall(message->expires_at));
+  frame::append_unsealed_message_put(bytes_, id, *message, expires_at);
   ++records_;
+  bodies_.push_back(record::MessagePut{id, message, expires_at});
+  if (!body_index_.empty()) body_index_.insert(id);
   return id;
 }
 
@@ -85,14 +87,14 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
 
 void Batch::dequeue(std::string_view client_id, const session::MessagePtr& message) {
   // A message the store never saw is in no stored queue: nothing to remove.
-  auto id = registry_->find(message);
+  auto id = MessageIds::find(*message);
   if (!id) return;
   add(record::QueueDrop{std::string(client_id), *id});
 }
 
 void Batch::start_inflight(std::string_view client_id, const session::MessagePtr& message, uint16_t packet_id,
                            session::InflightState state) {
-  auto id = registry_->find(message);
+  auto id = MessageIds::find(*message);
   if (!id) return;
   add(record::QueueToInflight{std::string(client_id), *id, packet_id, state});
 }

@@ -6,7 +6,7 @@
 // atomic: recovery applies all of it or none of it.
 //
 // Messages are named by their session::MessagePtr, as the broker holds them.
-// The store gives each message an id the first time it sees it. A batch
+// The store gives each message an id the first time it sees it (MessageIds). A batch
 // that adds references to a message (enqueue, put_inflight, retain) carries
 // its body once, however many queues it puts the message in: a PUBLISH
 // routed to a thousand sessions stores its payload once. A later batch that
@@ -20,7 +20,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -30,28 +29,39 @@
 
 namespace stellwerk::store {
 
-// Which message ids the store gave to which messages. Keyed by address and
-// checked through a weak pointer: a live message at an address whose entry
-// has expired is a new message that reuses the memory.
-class MessageRegistry {
+// Gives messages their store ids. The id is kept in the message itself
+// (session::Message::store_id()), so that the broker's thread finds it
+// without a lookup: a message routed to a thousand sessions, then sent to
+// each, is named two thousand times. The contract that makes this safe: a
+// message is recorded by at most one store in its life. The broker has one
+// store, and after a restart it holds the recovered messages, which carry
+// their recovered ids (State::to_recovered()).
+//
+// A message holds 48 bits of id. Ids grow by one per message and continue
+// after the highest recovered one; Store::open renumbers the recovered
+// bodies once that passes kRenumberAbove, so a single run has 2^47 ids
+// (four years at a million messages a second).
+class MessageIds {
  public:
-  std::optional<MessageId> find(const session::MessagePtr& message) const;
-  MessageId assign(const session::MessagePtr& message);
-  // For recovery: each message keeps the id it had, and new ids start after `highest`.
-  void seed(const std::vector<std::pair<MessageId, session::MessagePtr>>& messages);
+  // The id the store gave `message`, or nullopt when it never recorded it.
+  static std::optional<MessageId> find(const session::Message& message);
+  // The message's id, given now if it has none.
+  MessageId assign(const session::Message& message);
+  // New ids start after `highest` (recovery's highest id).
   void start_after(MessageId highest);
-  size_t size() const { return entries_.size(); }
+  static constexpr MessageId kRenumberAbove = session::Message::kMaxStoreId / 2;
 
  private:
-  struct Entry {
-    std::weak_ptr<const session::Message> message;
-    MessageId id = 0;
-  };
-  void prune();
-
-  std::unordered_map<const session::Message*, Entry> entries_;
   MessageId next_ = 1;
-  size_t prune_at_ = 1024;
+};
+
+// A finished batch as the store takes it: the frames to write, and the
+// bodies they carry, in the order of their message_put frames, so that the
+// store's mirror takes the broker's messages themselves instead of decoding
+// copies of them (store/snapshotter.h).
+struct BatchData {
+  std::string frames;
+  std::vector<record::MessagePut> bodies;
 };
 
 class Batch {
@@ -94,22 +104,26 @@ class Batch {
 
  private:
   friend class Store;
-  friend class BatchTest;  // builds batches on its own registry
-  Batch(MessageRegistry& registry, const TimeBase& time) : registry_(&registry), time_(time) {}
+  friend class BatchTest;  // builds batches on its own ids
+  Batch(MessageIds& ids, const TimeBase& time) : ids_(&ids), time_(time) {}
 
   void add(const Record& record);
   // The message's id, with its body added to this batch unless already in it.
   MessageId body_of(const session::MessagePtr& message);
+  bool has_body(MessageId id);
   DeliveryRef delivery_ref(const session::Delivery& delivery);
-  // Marks the last frame as the end of the batch and hands out the bytes.
-  std::string finish();
+  // Marks the last frame as the end of the batch and hands out its contents.
+  BatchData finish();
 
-  MessageRegistry* registry_;
+  MessageIds* ids_;
   TimeBase time_;
   std::string bytes_;
   size_t records_ = 0;
   size_t last_frame_ = 0;
-  std::unordered_set<MessageId> bodies_;  // written in this batch
+  std::vector<record::MessagePut> bodies_;  // written in this batch, in frame order
+  // The ids of bodies_, once there are too many for a scan (a SUBSCRIBE's
+  // retained messages, an import); most batches carry one body.
+  std::unordered_set<MessageId> body_index_;
 };
 
 }  // namespace stellwerk::store

@@ -68,17 +68,22 @@ void encode_message_fields(MessageId id, std::string_view topic, std::string_vie
 }
 
 void encode(const MessagePut& r, std::string& out) {
-  const MessageBody& b = r.body;
-  encode_message_fields(r.id, b.topic, b.payload, b.qos, b.retain, b.expires_at, b.properties, out);
+  const session::Message& m = *r.message;
+  encode_message_fields(r.id, m.topic, m.payload, m.qos, m.retain, r.expires_at, m.properties(), out);
 }
 bool decode(Reader& reader, MessagePut& r) {
   r.id = reader.varint();
-  r.body.topic = reader.string();
-  r.body.payload = reader.string();
-  const bool qos_ok = read_enum(reader, r.body.qos, 2);
-  r.body.retain = reader.boolean();
-  r.body.expires_at = static_cast<WallMs>(reader.u64());
-  return qos_ok && decode_properties(reader, r.body.properties);
+  auto message = std::make_shared<session::Message>();
+  message->topic = reader.string();
+  message->payload = reader.string();
+  const bool qos_ok = read_enum(reader, message->qos, 2);
+  message->retain = reader.boolean();
+  r.expires_at = static_cast<WallMs>(reader.u64());
+  mqtt::Properties properties;
+  const bool properties_ok = decode_properties(reader, properties);
+  message->set_properties(std::move(properties));
+  r.message = std::move(message);
+  return qos_ok && properties_ok;
 }
 
 void encode(const RetainedSet& r, std::string& out) { put_varint(out, r.id); }
@@ -258,6 +263,12 @@ constexpr std::array<std::string_view, kLastRecordType> kNames{
 
 }  // namespace
 
+bool MessagePut::operator==(const MessagePut& other) const {
+  if (id != other.id || expires_at != other.expires_at) return false;
+  if (!message || !other.message) return message == other.message;
+  return same_content(*message, *other.message);
+}
+
 std::string_view to_string(RecordType type) {
   const auto index = static_cast<size_t>(type);
   return index >= 1 && index <= kLastRecordType ? kNames[index - 1] : "unknown";
@@ -278,6 +289,13 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
   encode_message_fields(id, message.topic, message.payload, message.qos, message.retain, expires_at,
                         message.properties(), out);
+}
+
+std::optional<MessageId> message_put_id(std::string_view payload) {
+  Reader reader(payload);
+  const MessageId id = reader.varint();
+  if (!reader.ok()) return std::nullopt;
+  return id;
 }
 
 }  // namespace stellwerk::store

@@ -57,10 +57,18 @@ namespace record {
 // A message body; it lives while a retained entry, queue entry or in-flight
 // entry references it (checked at the end of each batch). Putting an id
 // whose body exists changes nothing.
+//
+// The body is the broker's own immutable message, shared rather than
+// copied: the store's mirror holds the very messages the broker routes, and
+// recovery builds the messages the broker restores. What is stored of its
+// expiry is `expires_at`, in wall-clock time; a decoded message has no
+// steady-clock expiry of its own (State::to_recovered() gives it one).
 struct MessagePut {
   MessageId id = 0;
-  MessageBody body;
-  bool operator==(const MessagePut&) const = default;
+  session::MessagePtr message;  // never null in a record that was encoded or decoded
+  WallMs expires_at = 0;
+  // Messages compare by content (same_content), not by address.
+  bool operator==(const MessagePut& other) const;
 };
 // The body's topic now retains that body.
 struct RetainedSet {
@@ -170,9 +178,12 @@ using Record =
 RecordType type_of(const Record& record);
 void encode_payload(const Record& record, std::string& out);
 // The payload of a message_put record for `message`, byte for byte what
-// encode_payload(MessagePut{id, to_body(message, ...)}) writes, without
-// copying the message into a MessageBody first (the broker's hot path).
+// encode_payload(MessagePut{id, message, expires_at}) writes, without
+// building a Record first (the broker's hot path).
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out);
+// The id of a message_put payload, read without decoding the rest; nullopt
+// when even that is malformed.
+std::optional<MessageId> message_put_id(std::string_view payload);
 // The record, or nullopt when the payload is malformed for its type (a
 // record that passed its CRC yet does not decode came from a broken writer
 // or a newer format; recovery treats it like damage).

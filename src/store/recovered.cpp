@@ -1,29 +1,29 @@
 // Turning the store's state into the broker's values after recovery. Each
-// body becomes one session::Message shared by every entry that refers to it,
-// as it was before the restart.
+// body is one session::Message shared by every entry that refers to it, as
+// it was before the restart, and by the store's mirror.
 #include "store/state.h"
 
 namespace stellwerk::store {
 namespace {
 
-using MessageMap = std::unordered_map<MessageId, session::MessagePtr>;
-
-session::Delivery to_delivery(const DeliveryRef& ref, const MessageMap& messages) {
-  return session::Delivery{messages.at(ref.message), ref.qos, ref.retain, ref.subscription_ids};
+template <typename MessageOf>
+session::Delivery to_delivery(const DeliveryRef& ref, const MessageOf& message_of) {
+  return session::Delivery{message_of(ref.message), ref.qos, ref.retain, ref.subscription_ids};
 }
 
+template <typename MessageOf>
 RecoveredSession to_recovered_session(const std::string& client_id, const StoredSession& stored,
-                                      const MessageMap& messages) {
+                                      const MessageOf& message_of) {
   RecoveredSession out;
   out.client_id = client_id;
   out.info = stored.info;
   for (const auto& [filter, sub] : stored.subscriptions) {
     out.subscriptions.emplace(filter, session::Subscription{sub.options, sub.identifier});
   }
-  for (const DeliveryRef& ref : stored.queue) out.queue.push_back(to_delivery(ref, messages));
+  for (const DeliveryRef& ref : stored.queue) out.queue.push_back(to_delivery(ref, message_of));
   for (const StoredInflight& entry : stored.inflight) {
     out.inflight.push_back(
-        session::Inflight{entry.packet_id, entry.state, to_delivery(entry.delivery, messages)});
+        session::Inflight{entry.packet_id, entry.state, to_delivery(entry.delivery, message_of)});
   }
   out.inbound_qos2.assign(stored.inbound_qos2.begin(), stored.inbound_qos2.end());
   return out;
@@ -31,25 +31,44 @@ RecoveredSession to_recovered_session(const std::string& client_id, const Stored
 
 }  // namespace
 
-RecoveredState State::to_recovered(const TimeBase& time,
-                                   std::vector<std::pair<MessageId, session::MessagePtr>>* ids) const {
-  // apply() only lets entries reference bodies that exist, so every lookup below succeeds.
-  MessageMap messages;
-  messages.reserve(messages_.size());
-  if (ids) ids->reserve(ids->size() + messages_.size());
-  for (const auto& [id, body] : messages_) {
-    session::MessagePtr message = to_message(body.body, time);
-    if (ids) ids->emplace_back(id, message);
-    messages.emplace(id, std::move(message));
-  }
+RecoveredState State::to_recovered(const TimeBase& time) const {
+  for (const auto& [id, body] : messages_) body.message->set_store_id(id);
+  // A message with an expiry is copied once, however many entries refer to it.
+  std::unordered_map<MessageId, session::MessagePtr> copies;
+  // apply() only lets entries reference bodies that exist, so every lookup succeeds.
+  const auto message_of = [&](MessageId id) -> session::MessagePtr {
+    const Body& body = messages_.at(id);
+    if (body.expires_at == 0 && !body.message->expires_at) return body.message;
+    auto [it, inserted] = copies.try_emplace(id);
+    if (inserted) {
+      it->second = with_deadline(body, time);
+      it->second->set_store_id(id);
+    }
+    return it->second;
+  };
   RecoveredState out;
   out.retained.reserve(retained_.size());
   out.sessions.reserve(sessions_.size());
-  for (const auto& [topic, id] : retained_) out.retained.push_back(messages.at(id));
+  for (const auto& [topic, id] : retained_) out.retained.push_back(message_of(id));
   for (const auto& [client_id, stored] : sessions_) {
-    out.sessions.push_back(to_recovered_session(client_id, stored, messages));
+    out.sessions.push_back(to_recovered_session(client_id, stored, message_of));
   }
   return out;
+}
+
+session::MessagePtr State::with_deadline(const Body& body, const TimeBase& time) {
+  const std::optional<TimePoint> deadline = time.to_steady(body.expires_at);
+  if (body.message->expires_at == deadline) return body.message;
+  // Rare (v5 Message Expiry Interval): the copy gets the deadline the
+  // stored wall-clock time means on this run's steady clock.
+  auto copy = std::make_shared<session::Message>();
+  copy->topic = body.message->topic;
+  copy->payload = body.message->payload;
+  copy->qos = body.message->qos;
+  copy->retain = body.message->retain;
+  copy->set_properties(body.message->properties());
+  copy->expires_at = deadline;
+  return copy;
 }
 
 }  // namespace stellwerk::store

@@ -24,14 +24,16 @@ Snapshotter::~Snapshotter() {
   thread_.join();
 }
 
-void Snapshotter::apply(std::string frames) { push(Job{Job::Kind::frames, std::move(frames), 0, 0}); }
+void Snapshotter::apply(std::string frames, std::vector<record::MessagePut> bodies) {
+  push(Job{Job::Kind::frames, std::move(frames), std::move(bodies), 0, 0});
+}
 
 void Snapshotter::snapshot(Sequence sequence, uint64_t ticket) {
-  push(Job{Job::Kind::snapshot, {}, sequence, ticket});
+  push(Job{Job::Kind::snapshot, {}, {}, sequence, ticket});
 }
 
 void Snapshotter::backup(std::string directory, Sequence sequence, uint64_t ticket) {
-  push(Job{Job::Kind::backup, std::move(directory), sequence, ticket});
+  push(Job{Job::Kind::backup, std::move(directory), {}, sequence, ticket});
 }
 
 void Snapshotter::push(Job job) {
@@ -54,7 +56,7 @@ void Snapshotter::run() {
     }
     for (Job& job : jobs) {
       if (job.kind == Job::Kind::frames) {
-        apply_frames(job.data);
+        apply_frames(job.data, job.bodies);
       } else {
         write(job);
       }
@@ -65,12 +67,19 @@ void Snapshotter::run() {
   }
 }
 
-void Snapshotter::apply_frames(std::string_view frames) {
+void Snapshotter::apply_frames(std::string_view frames, std::vector<record::MessagePut>& bodies) {
   frame::Reader reader(frames);
   frame::Frame frame;
+  size_t next_body = 0;
   while (reader.next(frame) == frame::ReadStatus::ok) {
-    // The broker thread encoded these frames; they always decode.
-    if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
+    if (frame.type == RecordType::message_put && next_body < bodies.size() &&
+        message_put_id(frame.payload) == bodies[next_body].id) {
+      state_.apply(std::move(bodies[next_body++]));
+    } else if (auto record = decode_payload(frame.type, frame.payload)) {
+      // The broker thread encoded these frames; they always decode. A body
+      // missing from `bodies` would be a bug in Batch, and still decodes.
+      state_.apply(*record);
+    }
     if (frame.batch_end) state_.end_batch();
   }
 }

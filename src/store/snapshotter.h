@@ -14,6 +14,11 @@
 // segments stay, and together with the new segment they still recover
 // everything; the store thread removes them once told the snapshot is done.
 //
+// The mirror does not decode message bodies: the store thread hands over,
+// with the frames, the broker's own messages that their message_put frames
+// carry (BatchData), and the mirror keeps those, shared. Only the small
+// records (queue and in-flight moves, sessions) are decoded.
+//
 // The price is memory: the frames written while a snapshot runs are queued
 // (a snapshot of a million retained messages takes seconds, see
 // docs/performance.md), and applying frames costs this thread what it used
@@ -26,6 +31,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/env.h"
 #include "store/state.h"
@@ -50,8 +56,9 @@ class Snapshotter {
   Snapshotter(const Snapshotter&) = delete;
   Snapshotter& operator=(const Snapshotter&) = delete;
 
-  // Sealed frames as written to the log, whole batches only.
-  void apply(std::string frames);
+  // Sealed frames as written to the log, whole batches only, with the
+  // bodies their message_put frames carry, in frame order (BatchData).
+  void apply(std::string frames, std::vector<record::MessagePut> bodies);
   // Writes the mirror as "state.snap" of the store's directory; the mirror
   // must by then hold exactly the records up to `sequence`.
   void snapshot(Sequence sequence, uint64_t ticket);
@@ -62,13 +69,14 @@ class Snapshotter {
   struct Job {
     enum class Kind { frames, snapshot, backup } kind = Kind::frames;
     std::string data;  // frames, or the backup directory
+    std::vector<record::MessagePut> bodies;  // of the frames
     Sequence sequence = 0;
     uint64_t ticket = 0;
   };
 
   void push(Job job);
   void run();
-  void apply_frames(std::string_view frames);
+  void apply_frames(std::string_view frames, std::vector<record::MessagePut>& bodies);
   void write(const Job& job);
 
   Env& env_;

@@ -12,6 +12,8 @@ void State::apply(const Record& record) {
   std::visit([this](const auto& r) { apply_one(r); }, record);
 }
 
+void State::apply(MessagePut&& put) { apply_one(std::move(put)); }
+
 void State::end_batch() {
   for (MessageId id : maybe_unreferenced_) {
     auto it = messages_.find(id);
@@ -20,9 +22,14 @@ void State::end_batch() {
   maybe_unreferenced_.clear();
 }
 
-const MessageBody* State::body(MessageId id) const {
+const session::Message* State::message(MessageId id) const {
   auto it = messages_.find(id);
-  return it == messages_.end() ? nullptr : &it->second.body;
+  return it == messages_.end() ? nullptr : it->second.message.get();
+}
+
+bool State::Body::operator==(const Body& other) const {
+  return references == other.references && expires_at == other.expires_at &&
+         same_content(*message, *other.message);
 }
 
 bool State::operator==(const State& other) const {
@@ -55,30 +62,40 @@ void State::release_messages(StoredSession& session) {
   session.inbound_qos2.clear();
 }
 
-void State::apply_one(const MessagePut& r) {
+void State::apply_one(MessagePut r) {
+  // Only the broker's own code makes records; a body-less one is a bug, and ignored.
+  if (!r.message) return;
   highest_message_id_ = std::max(highest_message_id_, r.id);
   // A body put again (by a later batch that adds a reference) is the same
   // message: an id never changes meaning while its body exists.
-  auto it = messages_.try_emplace(r.id, Body{r.body, 0}).first;
+  auto [it, inserted] = messages_.try_emplace(r.id);
+  if (inserted) it->second = Body{std::move(r.message), r.expires_at, 0};
   if (it->second.references == 0) maybe_unreferenced_.push_back(r.id);
 }
 
 void State::apply_one(const RetainedSet& r) {
-  const MessageBody* retained = body(r.id);
-  if (!retained) return;
+  auto body = messages_.find(r.id);
+  if (body == messages_.end()) return;
+  const std::string_view topic = body->second.message->topic;
+  // Reference first: replacing a topic's body with itself must not drop it.
+  ++body->second.references;
   // A snapshot lists retained topics in order: appending at the end then
   // costs one comparison instead of a walk down a tree of a million topics.
-  const bool after_last = retained_.empty() || retained_.rbegin()->first < retained->topic;
-  auto [it, inserted] = after_last ? std::pair{retained_.emplace_hint(retained_.end(), retained->topic, r.id), true}
-                                   : retained_.try_emplace(retained->topic, r.id);
-  if (!inserted) {
-    // Reference first: replacing a topic's body with itself must not drop it.
-    add_reference(r.id);
-    release(it->second);
-    it->second = r.id;
+  const bool after_last = retained_.empty() || retained_.rbegin()->first < topic;
+  if (after_last) {
+    retained_.emplace_hint(retained_.end(), topic, r.id);
     return;
   }
-  add_reference(r.id);
+  auto [it, inserted] = retained_.try_emplace(topic, r.id);
+  if (inserted) return;
+  release(it->second);
+  // The key viewed the old body's topic, which may be dropped at the end of
+  // the batch: it now views the new one's (equal, so it keeps its place).
+  const auto next = std::next(it);
+  auto node = retained_.extract(it);
+  node.key() = topic;
+  node.mapped() = r.id;
+  retained_.insert(next, std::move(node));
 }
 
 void State::apply_one(const RetainedClear& r) {
@@ -187,8 +204,29 @@ void State::apply_one(const MessagesClear& r) {
   if (StoredSession* session = find_session(r.client_id)) release_messages(*session);
 }
 
+void State::renumber_messages() {
+  std::unordered_map<MessageId, MessageId> new_ids;
+  std::unordered_map<MessageId, Body> renumbered;
+  new_ids.reserve(messages_.size());
+  renumbered.reserve(messages_.size());
+  for (auto& [id, body] : messages_) {
+    const MessageId fresh = renumbered.size() + 1;
+    new_ids.emplace(id, fresh);
+    // The message moves with its body, so the retained keys that view its topic stay valid.
+    renumbered.emplace(fresh, std::move(body));
+  }
+  messages_ = std::move(renumbered);
+  // apply() only lets entries reference bodies that exist, so every lookup below succeeds.
+  for (auto& [topic, id] : retained_) id = new_ids.at(id);
+  for (auto& [client_id, session] : sessions_) {
+    for (DeliveryRef& delivery : session.queue) delivery.message = new_ids.at(delivery.message);
+    for (StoredInflight& entry : session.inflight) entry.delivery.message = new_ids.at(entry.delivery.message);
+  }
+  highest_message_id_ = messages_.size();
+}
+
 void State::for_each_record(const std::function<void(const Record&)>& emit) const {
-  for (const auto& [id, body] : messages_) emit(MessagePut{id, body.body});
+  for (const auto& [id, body] : messages_) emit(MessagePut{id, body.message, body.expires_at});
   for (const auto& [topic, id] : retained_) emit(RetainedSet{id});
   for (const auto& [client_id, session] : sessions_) emit_session(client_id, session, emit);
 }

@@ -6,7 +6,10 @@
 //
 // Message bodies are reference counted by retained, queue and in-flight
 // entries; a body nobody references is dropped at the end of the batch that
-// left it unreferenced (or that put it without a reference).
+// left it unreferenced (or that put it without a reference). A body is the
+// broker's immutable session::Message itself, shared (record::MessagePut):
+// the mirror costs a map entry per message, not a second copy of it, and the
+// retained index is keyed by a view of each body's own topic.
 #pragma once
 
 #include <deque>
@@ -14,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -57,13 +61,15 @@ struct RecoveredSession {
 
 struct RecoveredState {
   Sequence sequence = 0;                      // the last record recovered; the store continues after it
-  std::vector<session::MessagePtr> retained;  // each message's topic is its retained topic
-  std::vector<RecoveredSession> sessions;
+  std::vector<session::MessagePtr> retained;  // in topic order; each message's topic is its retained topic
+  std::vector<RecoveredSession> sessions;     // in client id order
 };
 
 class State {
  public:
   void apply(const Record& record);
+  // The same for a body handed over without a Record around it (moved in).
+  void apply(record::MessagePut&& put);
   // Drops the bodies the batch left unreferenced.
   void end_batch();
 
@@ -71,29 +77,38 @@ class State {
   // accepts (bodies first). Call between batches.
   void for_each_record(const std::function<void(const Record&)>& emit) const;
 
-  // Builds broker values; messages shared by several entries stay shared.
-  // `ids` receives each body's id, for the store's message registry.
-  RecoveredState to_recovered(const TimeBase& time,
-                              std::vector<std::pair<MessageId, session::MessagePtr>>* ids) const;
+  // Builds broker values. The bodies themselves are handed out, so the
+  // broker and the mirror share them, and a message referred to by several
+  // entries stays one message; only a message with an expiry is copied, to
+  // give it its steady-clock deadline from `time`. Each message carries its
+  // body's id (session::Message::store_id()), so the store names it again
+  // without a lookup.
+  RecoveredState to_recovered(const TimeBase& time) const;
+
+  // Gives the bodies the ids 1..n, for a store whose ids approach what a
+  // message holds (MessageIds). Call between batches.
+  void renumber_messages();
 
   MessageId highest_message_id() const { return highest_message_id_; }
   size_t message_count() const { return messages_.size(); }
   size_t session_count() const { return sessions_.size(); }
   const std::map<std::string, StoredSession>& sessions() const { return sessions_; }
-  const std::map<std::string, MessageId>& retained() const { return retained_; }
-  const MessageBody* body(MessageId id) const;
+  // Topic -> body, in topic order; the key views the body's own topic.
+  const std::map<std::string_view, MessageId>& retained() const { return retained_; }
+  const session::Message* message(MessageId id) const;
 
   // Equal content (bodies compared by value and reference count).
   bool operator==(const State& other) const;
 
  private:
   struct Body {
-    MessageBody body;
+    session::MessagePtr message;
+    WallMs expires_at = 0;
     size_t references = 0;
-    bool operator==(const Body&) const = default;
+    bool operator==(const Body& other) const;
   };
 
-  void apply_one(const record::MessagePut& r);
+  void apply_one(record::MessagePut r);
   void apply_one(const record::RetainedSet& r);
   void apply_one(const record::RetainedClear& r);
   void apply_one(const record::SessionPut& r);
@@ -111,6 +126,8 @@ class State {
   void apply_one(const record::MessagesClear& r);
   void apply_one(const record::SnapshotEnd&) {}
 
+  // The body's message with its deadline on the steady clock of `time`.
+  static session::MessagePtr with_deadline(const Body& body, const TimeBase& time);
   StoredSession* find_session(const std::string& client_id);
   bool add_reference(MessageId id);
   void release(MessageId id);
@@ -122,7 +139,11 @@ class State {
                     const std::function<void(const Record&)>& emit) const;
 
   std::unordered_map<MessageId, Body> messages_;
-  std::map<std::string, MessageId> retained_;  // topic -> body
+  // Ordered, so that snapshots list topics in order, recovery appends to
+  // the end and hands them to the broker in order without sorting (the
+  // broker's retained tree fills far faster so); keys view
+  // messages_[id].message->topic.
+  std::map<std::string_view, MessageId> retained_;
   std::map<std::string, StoredSession> sessions_;
   std::vector<MessageId> maybe_unreferenced_;
   MessageId highest_message_id_ = 0;

@@ -2,6 +2,9 @@
 // the broker's thread and the store thread's loop.
 #include "store/store.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "base/log.h"
 #include "store/frame.h"
 #include "store/snapshot.h"
@@ -36,7 +39,14 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
     return fail(StoreError::io);
   }
   Recovery& recovery = *recovered;
-  const InitialSnapshot initial = initial_snapshot(recovery);
+  const bool renumbered = recovery.state.highest_message_id() > MessageIds::kRenumberAbove;
+  if (renumbered) {
+    log::notice("store: message ids passed {}; renumbering the {} bodies", MessageIds::kRenumberAbove,
+                recovery.state.message_count());
+    recovery.state.renumber_messages();
+  }
+  // Renumbered bodies need the snapshot at once: the log holds the old ids.
+  const InitialSnapshot initial = renumbered ? InitialSnapshot::now : initial_snapshot(recovery);
   if (initial == InitialSnapshot::now) {
     // Damaged or torn files must never be needed again: the recovered state
     // becomes the new snapshot before anything is appended.
@@ -58,15 +68,13 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
     }
   }
 
-  std::vector<std::pair<MessageId, session::MessagePtr>> ids;
-  RecoveredState state = recovery.state.to_recovered(TimeBase::now(), &ids);
+  RecoveredState state = recovery.state.to_recovered(TimeBase::now());
   state.sequence = recovery.sequence;
   log_recovery(options.dir, recovery, state.sessions.size(), state.retained.size());
   const MessageId highest = recovery.state.highest_message_id();
   std::unique_ptr<Store> store(new Store(env, std::move(options), recovery.sequence, std::move(recovery.state),
                                          std::move(log), initial));
-  store->registry_.seed(ids);
-  store->registry_.start_after(highest);
+  store->ids_.start_after(highest);
   return Opened{std::move(store), std::move(state), std::move(recovery.report)};
 }
 
@@ -112,18 +120,18 @@ Store::~Store() {
   thread_.join();
 }
 
-Batch Store::batch(const TimeBase& time) { return Batch(registry_, time); }
+Batch Store::batch(const TimeBase& time) { return Batch(ids_, time); }
 
 Result<Sequence, StoreError> Store::commit(Batch&& batch) {
   const size_t records = batch.records();
-  std::string bytes = batch.finish();
+  BatchData data = batch.finish();
   Sequence sequence;
   {
     std::lock_guard lock(mutex_);
     if (failure_) return fail(*failure_);
     if (stopping_) return fail(StoreError::stopped);
     if (records == 0) return committed_;
-    pending_.push_back(std::move(bytes));
+    pending_.push_back(std::move(data));
     committed_ += records;
     sequence = committed_;
   }
@@ -232,11 +240,19 @@ std::optional<SteadyTime> Store::next_deadline() const {
   return deadline;
 }
 
-void Store::write(std::vector<std::string>& batches) {
+void Store::write(std::vector<BatchData>& batches) {
   // Batches committed before a failure can never become durable.
   if (failed()) return;
   write_buffer_.clear();
-  for (const std::string& batch : batches) write_buffer_ += batch;
+  std::vector<record::MessagePut> bodies;
+  for (BatchData& batch : batches) {
+    write_buffer_ += batch.frames;
+    if (bodies.empty()) {
+      bodies = std::move(batch.bodies);
+    } else {
+      std::move(batch.bodies.begin(), batch.bodies.end(), std::back_inserter(bodies));
+    }
+  }
   const size_t records = frame::seal(write_buffer_, written_ + 1);
   if (auto status = log_.append(write_buffer_); !status) return fail_with(status.error());
   ++stat_writes_;
@@ -249,7 +265,7 @@ void Store::write(std::vector<std::string>& batches) {
     last_sync_ = steady_now();
   }
   publish_durable(written_);
-  snapshotter_->apply(std::move(write_buffer_));
+  snapshotter_->apply(std::move(write_buffer_), std::move(bodies));
   write_buffer_ = std::string();
 }
 

@@ -119,7 +119,7 @@ class Store {
     BackupDone done;
   };
   struct Work {
-    std::vector<std::string> batches;
+    std::vector<BatchData> batches;
     std::vector<BackupRequest> backups;
     std::vector<SnapshotDone> finished;
     bool stop = false;
@@ -127,7 +127,7 @@ class Store {
   };
   Work wait_for_work();
   std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
-  void write(std::vector<std::string>& batches);
+  void write(std::vector<BatchData>& batches);
   void publish_durable(Sequence sequence);
   void sync_if_due(bool force);
   bool snapshot_due() const;
@@ -141,12 +141,12 @@ class Store {
   bool failed() const;
 
   Options options_;
-  MessageRegistry registry_;  // broker thread only
+  MessageIds ids_;  // broker thread only
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable progress_;    // durable_ grew, a checkpoint ended or the store failed
-  std::vector<std::string> pending_;    // guarded by mutex_
+  std::vector<BatchData> pending_;      // guarded by mutex_
   std::vector<BackupRequest> pending_backups_;  // guarded by mutex_
   std::vector<SnapshotDone> finished_;  // guarded by mutex_; from the snapshot thread
   Sequence committed_ = 0;              // guarded by mutex_

@@ -39,20 +39,9 @@ std::optional<TimePoint> TimeBase::to_steady(WallMs at) const {
   return steady + std::chrono::milliseconds(offset);
 }
 
-MessageBody to_body(const session::Message& message, const TimeBase& time) {
-  return MessageBody{message.topic,  message.payload,    message.qos,
-                     message.retain, message.properties(), time.to_wall(message.expires_at)};
-}
-
-session::MessagePtr to_message(const MessageBody& body, const TimeBase& time) {
-  auto message = std::make_shared<session::Message>();
-  message->topic = body.topic;
-  message->payload = body.payload;
-  message->qos = body.qos;
-  message->retain = body.retain;
-  message->set_properties(body.properties);
-  message->expires_at = time.to_steady(body.expires_at);
-  return message;
+bool same_content(const session::Message& a, const session::Message& b) {
+  return a.topic == b.topic && a.payload == b.payload && a.qos == b.qos && a.retain == b.retain &&
+         a.properties() == b.properties();
 }
 
 SessionInfo to_info(const session::Lifetime& lifetime, const TimeBase& time) {

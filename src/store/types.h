@@ -48,22 +48,11 @@ struct TimeBase {
   std::optional<TimePoint> to_steady(WallMs at) const;
 };
 
-// A message body as stored: session::Message with a wall-clock expiry. The
-// publisher's session id is not kept; it is only meaningful while the broker
-// runs (No Local is decided at routing time, before anything is queued).
-struct MessageBody {
-  std::string topic;
-  std::string payload;
-  mqtt::QoS qos = mqtt::QoS::at_most_once;
-  bool retain = false;
-  mqtt::Properties properties;
-  WallMs expires_at = 0;
-
-  bool operator==(const MessageBody&) const = default;
-};
-
-MessageBody to_body(const session::Message& message, const TimeBase& time);
-session::MessagePtr to_message(const MessageBody& body, const TimeBase& time);
+// Whether two messages carry the same content as the store sees it: topic,
+// payload, QoS, retain flag and properties. The steady-clock expiry and the
+// publisher are left out: the store keeps the expiry as a wall-clock time
+// beside the message, and the publisher means nothing after a restart.
+bool same_content(const session::Message& a, const session::Message& b);
 
 // What the store keeps of session::Lifetime.
 struct SessionInfo {

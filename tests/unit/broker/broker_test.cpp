@@ -514,5 +514,45 @@ TEST(Broker, SysTopicsPublished) {
   EXPECT_EQ(as<mqtt::Publish>(delivered[0]).payload, "1");
 }
 
+// Which connection a session is attached to is kept on the session
+// (Session::connection), not in a table: it must follow a takeover, so
+// that deliveries go to the new connection [MQTT-3.1.4-3], and the count of
+// connected clients must follow closes.
+TEST(Broker, DeliveriesFollowTheSessionToTheConnectionThatTookItOver_MQTT_3_1_4_3) {
+  BrokerHarness h;
+  h.connect(2, "same", Version::v311, /*clean=*/false);
+  h.send(2, subscribe(1, "t"));
+  h.connect(3, "same", Version::v311, /*clean=*/false);
+  ASSERT_TRUE(h.closed(2));
+  h.take(3);
+  h.connect(4, "publisher", Version::v311);
+  h.send(4, publish("t", "after takeover"));
+  auto delivered = h.take(3);
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(as<mqtt::Publish>(delivered[0]).payload, "after takeover");
+  EXPECT_TRUE(h.take(2).empty());
+}
+
+TEST(Broker, ConnectedCountFollowsTakeoversAndCloses) {
+  BrokerConfig config;
+  config.sys_interval = 1;
+  BrokerHarness h(config);
+  h.connect(1, "monitor", Version::v311);
+  h.send(1, subscribe(1, "$SYS/broker/clients/connected"));
+  h.connect(2, "same", Version::v311);
+  h.connect(3, "same", Version::v311);  // takes over from 2
+  h.advance(std::chrono::seconds(2));
+  auto first = h.take(1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(as<mqtt::Publish>(first[0]).payload, "2");
+  h.broker.on_close(3, "peer closed", h.clock.now());
+  h.advance(std::chrono::seconds(2));
+  auto second = h.take(1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(as<mqtt::Publish>(second[0]).payload, "1");
+  EXPECT_EQ(h.broker.connection_count(), 1u);
+  EXPECT_EQ(h.broker.session_count(), 1u);
+}
+
 }  // namespace
 }  // namespace stellwerk::broker::testing

@@ -53,6 +53,30 @@ TEST_F(ConnectionTest, PacketSplitAcrossEveryByteBoundaryIsReassembled) {
   }
 }
 
+// An idle connection holds no input buffer (connection.h): what a read
+// brought is kept only while part of a frame is missing.
+TEST_F(ConnectionTest, OnlyTheUnfinishedFrameStaysBuffered) {
+  connect(v5_connect());
+  const std::string ping = encoded(mqtt::Pingreq{}, Version::v5);
+  const std::string ack =
+      encoded(mqtt::Ack{mqtt::PacketType::puback, 9, ReasonCode::success, {}}, Version::v5);
+  connection.feed(bytes_of(ping + ack.substr(0, 1)));
+  auto first = connection.next_packet(clock.now());
+  ASSERT_TRUE(first.ok() && first.value().has_value());
+  EXPECT_EQ(connection.buffered_bytes(), 1u);
+  EXPECT_FALSE(connection.next_short_ack(clock.now()));
+  connection.feed(bytes_of(ack.substr(1)));
+  auto short_ack = connection.next_short_ack(clock.now());
+  ASSERT_TRUE(short_ack.has_value());
+  EXPECT_EQ(short_ack->packet_id, 9);
+  EXPECT_EQ(connection.buffered_bytes(), 0u);
+  // And the next read starts from an empty buffer again.
+  connection.feed(bytes_of(ping));
+  auto again = connection.next_packet(clock.now());
+  ASSERT_TRUE(again.ok() && again.value().has_value());
+  EXPECT_EQ(connection.buffered_bytes(), 0u);
+}
+
 TEST_F(ConnectionTest, SeveralPacketsInOneReadAreAllReturned) {
   connect(v5_connect());
   const std::string two = encoded(mqtt::Pingreq{}, Version::v5) + encoded(mqtt::Pingreq{}, Version::v5);

@@ -16,6 +16,16 @@ using testing::all_properties;
 
 DeliveryRef delivery() { return DeliveryRef{77, mqtt::QoS::exactly_once, true, {3, 4, 300000}}; }
 
+session::MessagePtr message_with_everything() {
+  auto message = std::make_shared<session::Message>();
+  message->topic = "t/1";
+  message->payload = std::string("\0bin\xff", 5);
+  message->qos = mqtt::QoS::at_least_once;
+  message->retain = true;
+  message->set_properties(all_properties());
+  return message;
+}
+
 // One record of every type, with every field away from its default.
 std::vector<Record> every_record() {
   using session::InflightState;
@@ -23,8 +33,7 @@ std::vector<Record> every_record() {
   const mqtt::SubscriptionOptions options{mqtt::QoS::exactly_once, true, true,
                                           mqtt::RetainHandling::do_not_send};
   return {
-      record::MessagePut{1ull << 40, MessageBody{"t/1", std::string("\0bin\xff", 5), mqtt::QoS::at_least_once,
-                                                 true, all_properties(), 1'700'000'000'123}},
+      record::MessagePut{1ull << 40, message_with_everything(), 1'700'000'000'123},
       record::RetainedSet{5},
       record::RetainedClear{"t/1"},
       record::SessionPut{"c1", SessionInfo{0xFFFFFFFF, will, 123, 456}},
@@ -165,9 +174,25 @@ TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
     message->expires_at = time.steady + std::chrono::seconds(30);
     std::string direct, via_record;
     frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at));
-    frame::append_unsealed(via_record, record::MessagePut{77, to_body(*message, time)}, false);
+    frame::append_unsealed(via_record, record::MessagePut{77, message, time.to_wall(message->expires_at)}, false);
     EXPECT_EQ(direct, via_record);
   }
+}
+
+TEST(MessagePutFromMessage, ItsIdIsReadWithoutDecodingTheRest) {
+  std::string payload;
+  encode_message_put(1ull << 40, *message_with_everything(), 0, payload);
+  EXPECT_EQ(message_put_id(payload), 1ull << 40);
+  EXPECT_EQ(message_put_id(payload.substr(0, 3)), std::nullopt);
+}
+
+TEST(MessagePutFromMessage, RecordsCompareMessagesByContent) {
+  const auto a = testing::make_message("t", "p", mqtt::QoS::at_least_once, false);
+  const auto same = testing::make_message("t", "p", mqtt::QoS::at_least_once, false);
+  const auto other = testing::make_message("t", "q", mqtt::QoS::at_least_once, false);
+  EXPECT_EQ((record::MessagePut{1, a, 0}), (record::MessagePut{1, same, 0}));
+  EXPECT_NE((record::MessagePut{1, a, 0}), (record::MessagePut{1, other, 0}));
+  EXPECT_NE((record::MessagePut{1, a, 0}), (record::MessagePut{1, a, 5}));
 }
 
 }  // namespace

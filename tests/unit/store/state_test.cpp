@@ -5,14 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include "store_test_util.h"
+
 namespace stellwerk::store {
 namespace {
 
 using namespace record;
 using session::InflightState;
 
-MessageBody body(std::string topic) {
-  return MessageBody{std::move(topic), "p", mqtt::QoS::at_least_once, false, {}, 0};
+// A body as the broker hands it over: its own message, shared.
+MessagePut put(MessageId id, std::string topic) {
+  return MessagePut{id, testing::make_message(std::move(topic), "p", mqtt::QoS::at_least_once, false), 0};
 }
 DeliveryRef ref(MessageId id) { return DeliveryRef{id, mqtt::QoS::at_least_once, false, {}}; }
 
@@ -30,37 +33,37 @@ State rebuilt(const State& state) {
 
 TEST(State, UnreferencedBodyIsDroppedAtBatchEnd) {
   State state;
-  apply_batch(state, {MessagePut{1, body("t")}});
+  apply_batch(state, {put(1, "t")});
   EXPECT_EQ(state.message_count(), 0u);
-  apply_batch(state, {MessagePut{2, body("t")}, SessionPut{"c", {}}, QueuePush{"c", ref(2)}});
+  apply_batch(state, {put(2, "t"), SessionPut{"c", {}}, QueuePush{"c", ref(2)}});
   EXPECT_EQ(state.message_count(), 1u);
   EXPECT_EQ(state.highest_message_id(), 2u);
 }
 
 TEST(State, BodySharedByQueuesAndRetainedLivesUntilTheLastReference) {
   State state;
-  apply_batch(state, {SessionPut{"a", {}}, SessionPut{"b", {}}, MessagePut{1, body("t")}, RetainedSet{1},
+  apply_batch(state, {SessionPut{"a", {}}, SessionPut{"b", {}}, put(1, "t"), RetainedSet{1},
                       QueuePush{"a", ref(1)}, QueuePush{"b", ref(1)}});
   apply_batch(state, {RetainedClear{"t"}, QueueDrop{"a", 1}});
-  EXPECT_NE(state.body(1), nullptr);
+  EXPECT_NE(state.message(1), nullptr);
   apply_batch(state, {SessionDelete{"b"}});
-  EXPECT_EQ(state.body(1), nullptr);
+  EXPECT_EQ(state.message(1), nullptr);
 }
 
 TEST(State, RetainingTheSameBodyAgainKeepsIt) {
   State state;
-  apply_batch(state, {MessagePut{1, body("t")}, RetainedSet{1}});
+  apply_batch(state, {put(1, "t"), RetainedSet{1}});
   apply_batch(state, {RetainedSet{1}});
-  EXPECT_NE(state.body(1), nullptr);
-  apply_batch(state, {MessagePut{2, body("t")}, RetainedSet{2}});
-  EXPECT_EQ(state.body(1), nullptr);
+  EXPECT_NE(state.message(1), nullptr);
+  apply_batch(state, {put(2, "t"), RetainedSet{2}});
+  EXPECT_EQ(state.message(1), nullptr);
   EXPECT_EQ(state.retained().at("t"), 2u);
 }
 
 TEST(State, QueueDropRemovesEverythingUpToTheEntry) {
   State state;
-  apply_batch(state, {SessionPut{"c", {}}, MessagePut{1, body("x")}, MessagePut{2, body("y")},
-                      MessagePut{3, body("z")}, QueuePush{"c", ref(1)}, QueuePush{"c", ref(2)},
+  apply_batch(state, {SessionPut{"c", {}}, put(1, "x"), put(2, "y"),
+                      put(3, "z"), QueuePush{"c", ref(1)}, QueuePush{"c", ref(2)},
                       QueuePush{"c", ref(3)}});
   apply_batch(state, {QueueDrop{"c", 2}});  // 1 expired unseen, 2 sent
   ASSERT_EQ(state.sessions().at("c").queue.size(), 1u);
@@ -72,7 +75,7 @@ TEST(State, QueueDropRemovesEverythingUpToTheEntry) {
 
 TEST(State, QueueToInflightMovesTheEntryAndKeepsOrder) {
   State state;
-  apply_batch(state, {SessionPut{"c", {}}, MessagePut{1, body("x")}, MessagePut{2, body("y")},
+  apply_batch(state, {SessionPut{"c", {}}, put(1, "x"), put(2, "y"),
                       QueuePush{"c", ref(1)}, QueuePush{"c", ref(2)}});
   apply_batch(state, {QueueToInflight{"c", 1, 10, InflightState::awaiting_puback},
                       QueueToInflight{"c", 2, 11, InflightState::awaiting_pubrec}});
@@ -89,11 +92,11 @@ TEST(State, QueueToInflightMovesTheEntryAndKeepsOrder) {
 
 TEST(State, InflightPutReplacesTheSamePacketId) {
   State state;
-  apply_batch(state, {SessionPut{"c", {}}, MessagePut{1, body("x")},
+  apply_batch(state, {SessionPut{"c", {}}, put(1, "x"),
                       InflightPut{"c", 5, InflightState::awaiting_puback, ref(1)}});
-  apply_batch(state, {MessagePut{2, body("y")}, InflightPut{"c", 5, InflightState::awaiting_puback, ref(2)}});
+  apply_batch(state, {put(2, "y"), InflightPut{"c", 5, InflightState::awaiting_puback, ref(2)}});
   EXPECT_EQ(state.sessions().at("c").inflight.size(), 1u);
-  EXPECT_EQ(state.body(1), nullptr);
+  EXPECT_EQ(state.message(1), nullptr);
 }
 
 TEST(State, RecordsForMissingThingsChangeNothing) {
@@ -107,7 +110,7 @@ TEST(State, RecordsForMissingThingsChangeNothing) {
 
 TEST(State, MessagesClearAndSessionPutKeepTheRightParts) {
   State state;
-  apply_batch(state, {SessionPut{"c", {}}, SubscriptionPut{"c", "a/#", {}, 3}, MessagePut{1, body("x")},
+  apply_batch(state, {SessionPut{"c", {}}, SubscriptionPut{"c", "a/#", {}, 3}, put(1, "x"),
                       QueuePush{"c", ref(1)}, InboundQos2Add{"c", 4}});
   apply_batch(state, {SessionPut{"c", SessionInfo{60, std::nullopt, 5, 0}}});
   EXPECT_EQ(state.sessions().at("c").queue.size(), 1u);
@@ -123,8 +126,8 @@ TEST(State, MessagesClearAndSessionPutKeepTheRightParts) {
 TEST(State, SnapshotRecordsRebuildAnEqualState) {
   State state;
   apply_batch(state, {SessionPut{"a", SessionInfo{1, mqtt::Will{"w", "p", {}, false, {}}, 0, 9}},
-                      SessionPut{"b", {}}, SubscriptionPut{"a", "x/#", {}, 1}, MessagePut{1, body("t")},
-                      MessagePut{2, body("u")}, RetainedSet{1}, QueuePush{"a", ref(2)},
+                      SessionPut{"b", {}}, SubscriptionPut{"a", "x/#", {}, 1}, put(1, "t"),
+                      put(2, "u"), RetainedSet{1}, QueuePush{"a", ref(2)},
                       QueuePush{"b", ref(1)}, InflightPut{"b", 3, InflightState::awaiting_pubrec, ref(2)},
                       InflightPut{"b", 1, InflightState::awaiting_puback, ref(1)}, InboundQos2Add{"a", 8}});
   const State copy = rebuilt(state);
@@ -132,19 +135,83 @@ TEST(State, SnapshotRecordsRebuildAnEqualState) {
   EXPECT_EQ(copy.sessions().at("b").inflight[0].packet_id, 3u);  // send order, not id order
 }
 
+TEST(State, KeepsTheBrokersMessageItselfNotACopy) {
+  State state;
+  const MessagePut body = put(1, "t");
+  apply_batch(state, {body, RetainedSet{1}});
+  EXPECT_EQ(state.message(1), body.message.get());
+  EXPECT_EQ(body.message.use_count(), 2);  // this test and the state
+  // The retained index views the message's own topic: no second copy of it.
+  EXPECT_EQ(state.retained().begin()->first.data(), body.message->topic.data());
+}
+
+TEST(State, ARetainedTopicsKeyFollowsItsNewBody) {
+  State state;
+  apply_batch(state, {put(1, "t"), RetainedSet{1}});
+  MessagePut replacement = put(2, "t");
+  const char* new_topic = replacement.message->topic.data();
+  apply_batch(state, {std::move(replacement), RetainedSet{2}});
+  // Body 1 and its topic are gone; the key must not view that memory.
+  EXPECT_EQ(state.message(1), nullptr);
+  ASSERT_EQ(state.retained().size(), 1u);
+  EXPECT_EQ(state.retained().begin()->first.data(), new_topic);
+  apply_batch(state, {RetainedClear{"t"}});
+  EXPECT_TRUE(state.retained().empty());
+  EXPECT_EQ(state.message_count(), 0u);
+}
+
+TEST(State, EqualityComparesBodiesByContent) {
+  State a, b;
+  apply_batch(a, {put(1, "t"), RetainedSet{1}});
+  apply_batch(b, {put(1, "t"), RetainedSet{1}});  // another message, same content
+  EXPECT_EQ(a, b);
+  State c;
+  apply_batch(c, {MessagePut{1, testing::make_message("t", "other", mqtt::QoS::at_least_once, false), 0},
+                  RetainedSet{1}});
+  EXPECT_FALSE(a == c);
+}
+
+TEST(State, RecoveredMessagesAreTheBodiesAndOnlyExpiringOnesAreCopied) {
+  const TimeBase time = testing::fixed_time();
+  State state;
+  const MessagePut plain = put(1, "t");
+  const MessagePut expiring{2, testing::make_message("u", "p", mqtt::QoS::at_least_once, true), time.wall + 9000};
+  apply_batch(state, {plain, expiring, RetainedSet{1}, RetainedSet{2}});
+  RecoveredState out = state.to_recovered(time);
+  ASSERT_EQ(out.retained.size(), 2u);
+  for (const session::MessagePtr& message : out.retained) {
+    if (message->topic == "t") {
+      EXPECT_EQ(message, plain.message);
+      EXPECT_FALSE(message->expires_at);
+    } else {
+      EXPECT_NE(message, expiring.message);
+      EXPECT_EQ(message->expires_at, time.steady + std::chrono::seconds(9));
+      EXPECT_EQ(message->payload, "p");
+      EXPECT_EQ(message->store_id(), 2u);
+    }
+  }
+}
+
+TEST(State, RecoveredRetainedMessagesComeInTopicOrder) {
+  State state;
+  apply_batch(state, {put(1, "m"), put(2, "b/2"), put(3, "z"), put(4, "b/1"), RetainedSet{1}, RetainedSet{2},
+                      RetainedSet{3}, RetainedSet{4}});
+  std::vector<std::string> topics;
+  for (const auto& message : state.to_recovered(TimeBase::now()).retained) topics.push_back(message->topic);
+  EXPECT_EQ(topics, (std::vector<std::string>{"b/1", "b/2", "m", "z"}));
+}
+
 TEST(State, RecoveredMessagesAreSharedLikeTheBodies) {
   State state;
-  apply_batch(state, {SessionPut{"a", {}}, SessionPut{"b", {}}, MessagePut{1, body("t")}, RetainedSet{1},
+  apply_batch(state, {SessionPut{"a", {}}, SessionPut{"b", {}}, put(1, "t"), RetainedSet{1},
                       QueuePush{"a", ref(1)}, InflightPut{"b", 2, InflightState::awaiting_puback, ref(1)}});
-  std::vector<std::pair<MessageId, session::MessagePtr>> ids;
-  RecoveredState out = state.to_recovered(TimeBase::now(), &ids);
+  RecoveredState out = state.to_recovered(TimeBase::now());
   ASSERT_EQ(out.sessions.size(), 2u);
   ASSERT_EQ(out.retained.size(), 1u);
   EXPECT_EQ(out.sessions[0].queue[0].message, out.retained[0]);
   EXPECT_EQ(out.sessions[1].inflight[0].delivery.message, out.retained[0]);
   EXPECT_EQ(out.sessions[1].inflight[0].packet_id, 2u);
-  ASSERT_EQ(ids.size(), 1u);
-  EXPECT_EQ(ids[0].second, out.retained[0]);
+  EXPECT_EQ(out.retained[0]->store_id(), 1u);  // the store names it again without a lookup
 }
 
 }  // namespace

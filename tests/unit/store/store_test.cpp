@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "store/frame.h"
 #include "store/memory_env.h"
 #include "store_test_util.h"
 
@@ -251,6 +252,60 @@ TEST(Store, FailedWriteStopsDurabilityAndIsReported) {
   auto refused = opened.store->commit(std::move(next));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error(), StoreError::failed);
+}
+
+TEST(Store, TheMirrorSharesTheBrokersMessagesAndLetsThemGo) {
+  MemoryEnv env;
+  auto opened = open_store(env);
+  Store& store = *opened.store;
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, true);
+  ASSERT_TRUE(store.wait_durable(commit(store, [&](Batch& b) { b.retain(message); }), 5s));
+  // A checkpoint returns once the snapshot thread has applied everything before it.
+  ASSERT_TRUE(store.checkpoint().ok());
+  EXPECT_EQ(message.use_count(), 2);  // this test and the mirror: no copy anywhere
+  ASSERT_TRUE(store.wait_durable(commit(store, [&](Batch& b) { b.clear_retained("t"); }), 5s));
+  ASSERT_TRUE(store.checkpoint().ok());
+  EXPECT_EQ(message.use_count(), 1);
+}
+
+TEST(Store, RecoveredMessagesAreSharedWithTheMirror) {
+  MemoryEnv env;
+  {
+    auto opened = open_store(env);
+    const auto message = make_message("t", "p", mqtt::QoS::at_least_once, true);
+    ASSERT_TRUE(opened.store->wait_durable(commit(*opened.store, [&](Batch& b) { b.retain(message); }), 5s));
+  }
+  auto reopened = open_store(env);
+  ASSERT_EQ(reopened.state.retained.size(), 1u);
+  EXPECT_EQ(reopened.state.retained[0].use_count(), 2);  // the broker's value and the mirror
+}
+
+TEST(Store, IdsNearTheLimitOfAMessageAreRenumberedAtOpen) {
+  MemoryEnv env;
+  ASSERT_TRUE(env.create_dir(kDir).ok());
+  const MessageId huge = session::Message::kMaxStoreId - 5;  // from a store that ran very long
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, true);
+  std::string segment = frame::file_header(frame::kSegmentMagic, 1);
+  frame::append(segment, record::MessagePut{huge, message, 0}, false, 1);
+  frame::append(segment, record::RetainedSet{huge}, false, 2);
+  frame::append(segment, record::SessionPut{"c", {}}, false, 3);
+  frame::append(segment, record::QueuePush{"c", DeliveryRef{huge, mqtt::QoS::at_least_once, false, {}}}, true, 4);
+  env.set_contents(std::string(kDir) + "/" + frame::segment_name(1), segment);
+  {
+    auto opened = open_store(env);
+    ASSERT_EQ(opened.state.retained.size(), 1u);
+    EXPECT_EQ(opened.state.retained[0]->store_id(), 1u);
+    EXPECT_EQ(opened.state.sessions[0].queue[0].message, opened.state.retained[0]);
+    EXPECT_EQ(opened.store->stats().snapshots, 1u);  // at once: the log holds the old ids
+    const auto fresh = make_message("u", "q", mqtt::QoS::at_least_once, true);
+    ASSERT_TRUE(opened.store->wait_durable(commit(*opened.store, [&](Batch& b) { b.retain(fresh); }), 5s));
+    EXPECT_EQ(fresh->store_id(), 2u);
+  }
+  EXPECT_EQ(describe(reopen(env)),
+            "retained t=p/q1/r1/ct=-/exp=-1\n"
+            "retained u=q/q1/r1/ct=-/exp=-1\n"
+            "session c exp=0 at=0 will=- due=0\n"
+            "  queued [t=p/q1/r1/ct=-/exp=-1 q1 r0 ids=]\n");
 }
 
 TEST(Store, CheckpointStartsANewSegmentAndRemovesTheOld) {
