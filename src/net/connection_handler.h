@@ -15,7 +15,8 @@
 
 namespace stellwerk::net {
 
-// Unique across all workers for the lifetime of the process; never 0.
+// Unique across all workers and never 0; an id comes back only after its
+// slot has served 2^31 connections (net/worker.h, connection_slot()).
 using ConnectionId = uint64_t;
 
 class Worker;

@@ -66,7 +66,7 @@ function launchBrowser() {
     // As root Chromium refuses to start with its sandbox; the page runs only
     // our own files from 127.0.0.1.
     chromiumSandbox: false,
-    timeout: config.stepMs,
+    timeout: config.launchMs,
     // Chromium reads the certificates it trusts from $HOME/.pki/nssdb.
     env: { ...process.env, HOME: config.home },
   });
