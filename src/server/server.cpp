@@ -78,8 +78,10 @@ Status<std::string> Server::open_store() {
   auto opened = store::Store::open(store::posix_env(), std::move(options));
   if (!opened) return fail(fmt::format("cannot open the store in {}", config_.persistence_location));
   store_ = std::move(opened.value().store);
-  broker_->restore(opened.value().state, Clock::now());
+  // Attached first, so what the restore itself changes (wills of sessions
+  // that were connected at the crash) is recorded too.
   broker_->attach_store(store_.get());
+  broker_->restore(opened.value().state, Clock::now());
   return {};
 }
 

@@ -205,13 +205,35 @@ class CrashLedger:
         self.retained_later = {}  # topic -> payloads sent after it, not acknowledged
 
 
+class Killer:
+    """kill -9 of a broker after a delay; notes whether it had already exited
+    by itself (a crash of ours, not the test's)."""
+
+    def __init__(self, broker, delay_s):
+        self.broker = broker
+        self.died_by_itself = None
+        self.timer = threading.Timer(delay_s, self._fire)
+        self.timer.start()
+
+    def _fire(self):
+        self.died_by_itself = self.broker.proc.poll()
+        self.broker.kill9()
+
+    def join(self):
+        self.timer.join()
+
+
 def publish_until_killed(broker, ledger, rng, iteration):
     """Publishes mixed QoS 1, QoS 2 and retained messages from a 3.1.1 and a
     v5 client until the broker dies (bounded by a deadline)."""
-    clients = [publisher(broker, V311, "crash-pub-v311"), publisher(broker, V5, "crash-pub-v5")]
+    clients = []
     deadline = time.monotonic() + 5.0
     seq = 0
     try:
+        # The kill may come while these connect (a loaded machine): that is a
+        # crash like any other, so it belongs inside the try.
+        clients.append(publisher(broker, V311, "crash-pub-v311"))
+        clients.append(publisher(broker, V5, "crash-pub-v5"))
         while time.monotonic() < deadline:
             seq += 1
             time.sleep(PUBLISH_PAUSE_S)
@@ -278,10 +300,12 @@ def test_crash_loop_loses_nothing_acknowledged(tmp_path):
             client.subscribe("crash/#", 2)
             client.disconnect()
         for iteration in range(CRASH_ITERATIONS):
-            killer = threading.Timer(rng.uniform(0.2, 1.0), broker.broker.kill9)
-            killer.start()
+            killer = Killer(broker.broker, rng.uniform(0.2, 1.0))
             publish_until_killed(broker, ledger, rng, iteration)
             killer.join()
+            assert killer.died_by_itself is None, (
+                f"the broker exited ({killer.died_by_itself}) before the kill, iteration "
+                f"{iteration}, CRASH_SEED={seed}; log:\n{broker.broker.log()}")
             broker.start()
             collect_sessions(broker, ledger)
             check_ledger(broker, ledger, f"iteration {iteration}, CRASH_SEED={seed}")

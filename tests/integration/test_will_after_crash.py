@@ -57,6 +57,16 @@ def kill9_and_restart(durable, *clients):
         client.close()
 
 
+def retained_will(durable):
+    """(topic, payload, retain) of what a new subscriber to will/# gets first."""
+    late = PahoClient(durable.broker, V5, "late")
+    assert late.connect() == 0
+    late.subscribe("will/#", 1)
+    message = late.expect_message()
+    late.close()
+    return (message.topic, message.payload, message.retain)
+
+
 @pytest.mark.parametrize("version", [V311, V5], ids=["3.1.1", "5"])
 def test_will_published_after_kill9_restart(durable, version):
     """v311[MQTT-3.1.2-8] v5[MQTT-3.1.2-8] [MQTT-3.1.2-9]: a persistent
@@ -81,12 +91,7 @@ def test_retained_will_after_kill9_restart_reaches_a_new_subscriber(durable):
     restart, for a subscriber that comes only then."""
     device = persistent(durable, V5, "device", ("will/retained", b"offline", 1, True, None))
     kill9_and_restart(durable, device)
-    late = PahoClient(durable.broker, V5, "late")
-    assert late.connect() == 0
-    late.subscribe("will/#", 1)
-    message = late.expect_message()
-    assert (message.topic, message.payload, message.retain) == ("will/retained", b"offline", True)
-    late.close()
+    assert retained_will(durable) == ("will/retained", b"offline", True)
 
 
 def test_will_delay_runs_from_the_restart(durable):
@@ -103,3 +108,25 @@ def test_will_delay_runs_from_the_restart(durable):
     assert message.payload == b"late"
     assert time.monotonic() - started >= 1.0, "published before its delay"
     listener.close()
+
+
+def test_will_published_at_restart_survives_a_second_crash(durable):
+    """v5[MQTT-3.1.2-8] [MQTT-4.3.2-2]: what the restart itself does is
+    durable: the will it published stays queued for an offline persistent
+    subscriber and retained across a second kill -9, also after the device
+    came back without a will (so a second restart has no will to publish)."""
+    before = watcher(durable)
+    before.disconnect()
+    device = persistent(durable, V5, "device", ("will/twice", b"gone", 1, True, None))
+    kill9_and_restart(durable, before, device)
+    device = persistent(durable, V5, "device")
+    device.disconnect()
+    durable.restart("kill9")
+    after = PahoClient(durable.broker, V5, "watcher", clean=False)
+    assert after.connect(connect_properties(SessionExpiryInterval=3600)) == 0
+    assert after.session_present()
+    message = after.expect_message()
+    assert (message.topic, message.payload) == ("will/twice", b"gone")
+    after.expect_no_message(1.0)
+    after.close()
+    assert retained_will(durable) == ("will/twice", b"gone", True)
