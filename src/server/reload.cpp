@@ -4,6 +4,7 @@
 // leaves the broker exactly as it was. Open connections keep the TLS context
 // they were accepted with; new ones get the new certificates.
 #include <algorithm>
+#include <latch>
 
 #include "base/log.h"
 #include "net/worker.h"
@@ -98,12 +99,18 @@ Status<std::string> Server::reload() {
       listener.transports = stacks[i];
     }
   }
+  // Waited for, so that "Reloaded" in the log means that the next connection
+  // gets the new certificates (under load a worker accepted one with the old
+  // ones just after the message while its task still waited).
+  auto applied_by_all = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(workers_.size()));
   for (auto& worker : workers_) {
-    for (size_t i = 0; i < listeners_.size(); ++i) {
-      net::Worker* w = worker.get();
-      w->post([w, fd = listeners_[i]->fd, stack = stacks[i]] { w->set_listener_transports(fd, stack); });
-    }
+    net::Worker* w = worker.get();
+    w->post([this, w, stacks, applied_by_all] {
+      for (size_t i = 0; i < listeners_.size(); ++i) w->set_listener_transports(listeners_[i]->fd, stacks[i]);
+      applied_by_all->count_down();
+    });
   }
+  applied_by_all->wait();
   const config::Config applied = with_reloadable_settings(config_, next.value());
   if (!(applied == next.value())) {
     log::warning("Reload: changes to other settings (persistence, limits, threads, logging) take effect after a "
