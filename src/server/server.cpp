@@ -181,10 +181,18 @@ Status<std::string> Server::start() {
 
 template <typename Call>
 void Server::with_broker(Call&& call) {
-  std::lock_guard lock(broker_mutex_);
-  call(*broker_);
-  release_staged();
-  deliver_routed(current_worker);
+  // The calling worker's own output is applied after the lock is released:
+  // only this thread takes items out of its list, so order is kept, and the
+  // other workers wait less for the lock.
+  thread_local std::vector<Outgoing> own;
+  {
+    std::lock_guard lock(broker_mutex_);
+    call(*broker_);
+    release_staged();
+    if (current_worker) take_routed(*current_worker, own);
+    post_drains();
+  }
+  if (current_worker) apply_all(*current_worker, own);
 }
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
@@ -297,7 +305,7 @@ void Server::on_durable(uint64_t sequence) {
   // The store thread: release what became durable, in order.
   std::lock_guard lock(broker_mutex_);
   release_durable(sequence);
-  deliver_routed(nullptr);
+  post_drains();
 }
 
 void Server::release_durable(uint64_t durable) {
@@ -315,16 +323,18 @@ void Server::route_output(Outgoing item) {
   routed_[owner].push_back(std::move(item));
 }
 
-void Server::deliver_routed(net::Worker* caller) {
+void Server::take_routed(net::Worker& worker, std::vector<Outgoing>& into) {
   // Order per connection is the order of routed_[w]: every item joins it
   // under the broker lock in the order the broker produced it, and only
-  // worker w takes items out, from the front. So a message routed on another
-  // worker can never be overtaken by a later one sent on the owner.
-  if (caller) {
-    std::vector<Outgoing> mine = std::move(routed_[static_cast<size_t>(caller->index())]);
-    routed_[static_cast<size_t>(caller->index())].clear();
-    for (Outgoing& item : mine) apply_output(*caller, item);
-  }
+  // worker w takes items out, all at once, and applies them before it takes
+  // more. So a message routed on another worker can never be overtaken by a
+  // later one sent on the owner. Swapped, so both vectors keep their capacity.
+  const auto index = static_cast<size_t>(worker.index());
+  into.clear();
+  std::swap(into, routed_[index]);
+}
+
+void Server::post_drains() {
   for (size_t target = 0; target < routed_.size(); ++target) {
     if (routed_[target].empty() || drain_posted_[target]) continue;
     // One task per worker until it has drained: wake-ups are coalesced.
@@ -335,15 +345,18 @@ void Server::deliver_routed(net::Worker* caller) {
 }
 
 void Server::drain_routed(net::Worker& worker) {
-  std::vector<Outgoing> items;
+  thread_local std::vector<Outgoing> items;
   {
     std::lock_guard lock(broker_mutex_);
-    const auto index = static_cast<size_t>(worker.index());
-    items = std::move(routed_[index]);
-    routed_[index].clear();
-    drain_posted_[index] = false;
+    take_routed(worker, items);
+    drain_posted_[static_cast<size_t>(worker.index())] = false;
   }
+  apply_all(worker, items);
+}
+
+void Server::apply_all(net::Worker& worker, std::vector<Outgoing>& items) {
   for (Outgoing& item : items) apply_output(worker, item);
+  items.clear();
 }
 
 void Server::apply_output(net::Worker& worker, Outgoing& item) {

@@ -129,9 +129,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
 
   void route_output(Outgoing item);
   void forget_connection(net::ConnectionId id);
-  // Hands each worker the output routed to its connections (see threading.md).
-  void deliver_routed(net::Worker* caller);
+  // Hands each worker the output routed to its connections (see threading.md):
+  // the caller takes its own list under the lock and applies it after; every
+  // other worker with output gets one drain task.
+  void take_routed(net::Worker& worker, std::vector<Outgoing>& into);
+  void post_drains();
   void drain_routed(net::Worker& worker);
+  void apply_all(net::Worker& worker, std::vector<Outgoing>& items);
   void apply_output(net::Worker& worker, Outgoing& item);
   // Retained backlogs (Broker::continue_retained): the owning worker keeps
   // the connections that asked, and continues each once its output is low.
