@@ -42,7 +42,8 @@ void Broker::OnlineSessions::detach(session::Session& session) {
 }
 
 void Broker::on_open(ConnectionId id, std::string peer, TimePoint now) {
-  clients_.emplace(id, std::make_unique<Client>(id, std::move(peer), config_.limits, now));
+  auto [it, added] = clients_.emplace(id, std::make_unique<Client>(id, std::move(peer), config_.limits, now));
+  file_connection_deadline(*it->second);
 }
 
 void Broker::set_transport_username(ConnectionId id, std::string username) {
@@ -206,6 +207,7 @@ void Broker::complete_authentication(ConnectionId id, bool accepted, TimePoint n
 void Broker::finish_connect(Client& client, mqtt::Connect&& connect, TimePoint now) {
   const uint16_t keep_alive = effective_keep_alive(connect);
   client.protocol.accept_connect(connect, keep_alive);
+  file_connection_deadline(client);  // a short keep-alive ends sooner than the CONNECT timeout
 
   bool present = false;
   session::Session& session = attach_session(client, connect, present, now);
@@ -379,6 +381,7 @@ void Broker::detach_session(session::Session& session, bool with_will, TimePoint
   if (lifetime.expiry_interval != session::Lifetime::kNever) {
     lifetime.expires_at = now + std::chrono::seconds(lifetime.expiry_interval);
   }
+  file_session_deadline(session);
   record_session(session);
 }
 
@@ -418,29 +421,79 @@ void Broker::record_session(const session::Session& session) {
 // ---------------------------------------------------------------- deadlines
 
 void Broker::check_deadlines(TimePoint now) {
-  std::vector<ConnectionId> expired;
-  for (auto& [id, client] : clients_) {
-    auto due = client->protocol.deadline(config_.connect_timeout);
-    if (due && *due <= now) expired.push_back(id);
+  expire_connections(now);
+  expire_sessions(now);
+}
+
+void Broker::file_connection_deadline(Client& client) {
+  if (auto due = client.protocol.deadline(config_.connect_timeout)) {
+    connection_deadlines_.file(client.id, *due, client.deadline_filed);
   }
-  for (ConnectionId id : expired) {
-    Client* client = find_client(id);
-    if (!client) continue;
+}
+
+void Broker::expire_connections(TimePoint now) {
+  std::vector<DeadlineQueue<ConnectionId>::Entry> due;
+  connection_deadlines_.take_due(now, due);
+  for (const auto& entry : due) {
+    Client* client = find_client(entry.key);
+    if (!client || client->deadline_filed != entry.due) continue;
+    client->deadline_filed = kNotFiled;
+    const auto real = client->protocol.deadline(config_.connect_timeout);
+    if (!real) continue;
+    if (*real > now) {  // packets came since it was filed
+      connection_deadlines_.file(client->id, *real, client->deadline_filed);
+      continue;
+    }
     const bool connected = client->protocol.phase() == protocol::Phase::connected;
     const char* why = connected                        ? "keep-alive timeout"
                       : client->authenticating_connect ? "authentication not completed in time"
                                                        : "no CONNECT in time";
     fail_connection(*client, ReasonCode::keep_alive_timeout, why, now);
   }
-  std::vector<session::Session*> wills_due;
-  std::vector<session::Session*> sessions_due;
-  sessions_.for_each([&](session::Session& session) {
-    const session::Lifetime& lifetime = session.lifetime();
-    if (lifetime.will_due_at && *lifetime.will_due_at <= now) wills_due.push_back(&session);
-    if (lifetime.expires_at && *lifetime.expires_at <= now) sessions_due.push_back(&session);
+  connection_deadlines_.compact(clients_.size(), [&](const auto& entry) {
+    const Client* client = find_client(entry.key);
+    return client && client->deadline_filed == entry.due;
   });
-  for (session::Session* session : wills_due) publish_will(*session, now);
-  for (session::Session* session : sessions_due) end_session(*session, now);
+}
+
+namespace {
+
+std::optional<TimePoint> next_deadline(const session::Lifetime& lifetime) {
+  if (lifetime.will_due_at && lifetime.expires_at) return std::min(*lifetime.will_due_at, *lifetime.expires_at);
+  return lifetime.will_due_at ? lifetime.will_due_at : lifetime.expires_at;
+}
+
+}  // namespace
+
+void Broker::file_session_deadline(const session::Session& session) {
+  const auto due = next_deadline(session.lifetime());
+  if (!due) return;
+  auto [filed, added] = session_deadline_filed_.try_emplace(session.id(), kNotFiled);
+  session_deadlines_.file(session.id(), *due, filed->second);
+}
+
+void Broker::expire_sessions(TimePoint now) {
+  std::vector<DeadlineQueue<session::SessionId>::Entry> due;
+  session_deadlines_.take_due(now, due);
+  for (const auto& entry : due) {
+    auto filed = session_deadline_filed_.find(entry.key);
+    if (filed == session_deadline_filed_.end() || filed->second != entry.due) continue;
+    session_deadline_filed_.erase(filed);
+    auto found = sessions_by_id_.find(entry.key);
+    if (found == sessions_by_id_.end()) continue;
+    session::Session& session = *found->second;
+    const session::Lifetime& lifetime = session.lifetime();
+    if (lifetime.expires_at && *lifetime.expires_at <= now) {
+      end_session(session, now);  // publishes a will still waiting [MQTT-3.1.3-9]
+      continue;
+    }
+    if (lifetime.will_due_at && *lifetime.will_due_at <= now) publish_will(session, now);
+    file_session_deadline(session);
+  }
+  session_deadlines_.compact(session_deadline_filed_.size(), [&](const auto& entry) {
+    auto filed = session_deadline_filed_.find(entry.key);
+    return filed != session_deadline_filed_.end() && filed->second == entry.due;
+  });
 }
 
 void Broker::tick(TimePoint now) {

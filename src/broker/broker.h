@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "broker/access.h"
+#include "broker/deadline_queue.h"
 #include "broker/publish_cache.h"
 #include "broker/stats.h"
 #include "protocol/connection.h"
@@ -167,7 +168,12 @@ class Broker {
   void detach_session(session::Session& session, bool publish_will, TimePoint now);
   void end_session(session::Session& session, TimePoint now);
   void publish_will(session::Session& session, TimePoint now);
+  // deadlines: only what is due is looked at (deadline_queue.h)
   void check_deadlines(TimePoint now);
+  void file_connection_deadline(Client& client);
+  void file_session_deadline(const session::Session& session);
+  void expire_connections(TimePoint now);
+  void expire_sessions(TimePoint now);
   std::string assign_client_id();
 
   // enhanced authentication and re-authentication (enhanced_auth.cpp)
@@ -273,6 +279,11 @@ class Broker {
   topics::RetainedTree<session::MessagePtr, topics::TopicOfPointee> retained_;
   std::unordered_map<std::string, std::string> last_sys_values_;
   PublishCache publish_cache_;  // valid while route() delivers one message
+  DeadlineQueue<ConnectionId> connection_deadlines_;
+  DeadlineQueue<session::SessionId> session_deadlines_;
+  // The time each session with a deadline is filed for (connections keep
+  // theirs in Client): only offline sessions have one.
+  std::unordered_map<session::SessionId, TimePoint> session_deadline_filed_;
   session::SessionId next_session_id_ = 1;
   uint64_t next_assigned_id_ = 1;
   Stats stats_;

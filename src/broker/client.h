@@ -20,6 +20,7 @@ struct Broker::Client {
   std::string peer;
   protocol::Connection protocol;
   session::Session* session = nullptr;    // set once CONNECT is accepted
+  TimePoint deadline_filed = kNotFiled;   // in Broker::connection_deadlines_
   std::string client_id;                  // for log lines
   bool id_assigned = false;               // the broker chose client_id (v5 Assigned Client Identifier)
   Boxed<std::string> transport_username;  // from the TLS layer

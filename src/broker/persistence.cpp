@@ -66,6 +66,7 @@ void Broker::restore(const store::RecoveredState& state, TimePoint now) {
     for (const session::Inflight& entry : recovered.inflight) session.restore_inflight(entry);
     for (uint16_t packet_id : recovered.inbound_qos2) (void)session.begin_inbound_qos2(packet_id);
     sessions_by_id_[session.id()] = &session;
+    file_session_deadline(session);
     sessions_.emplace(recovered.client_id, std::move(fresh));
     if (was_connected(recovered.info)) were_connected.push_back(&session);
   }

@@ -187,6 +187,35 @@ TEST_P(EachVersion, WillPublishedOnKeepAliveTimeout_MQTT_3_1_2_8) {
   EXPECT_EQ(as<mqtt::Publish>(delivered[0]).payload, "gone");
 }
 
+TEST_P(EachVersion, KeepAliveMovesWithEveryPacketAndEndsOneAndAHalfAfterTheLast_MQTT_3_1_2_24) {
+  // Deadlines are filed lazily (deadline_queue.h): a ping moves the deadline
+  // without refiling, and the entry that comes up early is filed again.
+  BrokerHarness h;
+  mqtt::Connect c;
+  c.version = GetParam();
+  c.client_id = "pinging";
+  c.keep_alive = 4;
+  h.connect(1, std::move(c));
+  for (int i = 0; i < 20; ++i) {
+    h.advance(std::chrono::seconds(3));
+    h.send(1, mqtt::Packet(mqtt::Pingreq{}));
+  }
+  EXPECT_FALSE(h.closed(1));
+  h.advance(std::chrono::milliseconds(5900));
+  EXPECT_FALSE(h.closed(1));
+  h.advance(std::chrono::milliseconds(200));  // 6.1 s after the last ping: past 1.5 x 4 s
+  EXPECT_TRUE(h.closed(1));
+}
+
+TEST(Broker, ConnectionWithoutConnectClosedAfterTheTimeout) {
+  BrokerHarness h;
+  h.broker.on_open(1, "test:1", h.clock.now());
+  h.advance(std::chrono::seconds(9));
+  EXPECT_FALSE(h.closed(1));
+  h.advance(std::chrono::seconds(2));
+  EXPECT_TRUE(h.closed(1));
+}
+
 TEST_P(EachVersion, WillNotPublishedAfterDisconnect_MQTT_3_1_2_10) {
   BrokerHarness h;
   h.connect(1, "watcher", GetParam());
