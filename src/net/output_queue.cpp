@@ -3,8 +3,35 @@
 
 #include <algorithm>
 #include <cassert>
+#include <vector>
 
 namespace stellwerk::net {
+
+namespace {
+
+// Written-out chunks kept per thread for the next queue that needs one. A
+// slow client's queue empties after every message; without these each
+// message would allocate a chunk and free it again (docs/performance.md,
+// slow pairs). Bounded: at most kSparePool chunks of at most 2 x
+// kCoalesceLimit capacity per thread.
+constexpr size_t kSparePool = 64;
+thread_local std::vector<std::string> spare_chunks;
+
+std::string new_chunk(std::string_view bytes) {
+  if (spare_chunks.empty()) return std::string(bytes);
+  std::string chunk = std::move(spare_chunks.back());
+  spare_chunks.pop_back();
+  chunk.assign(bytes);
+  return chunk;
+}
+
+void keep_chunk(std::string& chunk) {
+  if (spare_chunks.size() >= kSparePool || chunk.capacity() > 2 * OutputQueue::kCoalesceLimit) return;
+  chunk.clear();
+  spare_chunks.push_back(std::move(chunk));
+}
+
+}  // namespace
 
 void OutputQueue::append(std::string_view bytes) {
   if (bytes.empty()) return;
@@ -13,7 +40,7 @@ void OutputQueue::append(std::string_view bytes) {
     chunks_.back().append(bytes);
     return;
   }
-  chunks_.emplace_back(bytes);
+  chunks_.push_back(new_chunk(bytes));
 }
 
 void OutputQueue::append(std::string&& bytes) {
@@ -47,6 +74,7 @@ void OutputQueue::consume(size_t written) {
       return;
     }
     written -= left_in_front;
+    keep_chunk(chunks_.front());
     chunks_.pop_front();
     front_offset_ = 0;
   }
