@@ -22,7 +22,7 @@ using stellwerk::FakeClock;
 constexpr broker::ConnectionId kPublisher = 1;
 constexpr uint32_t kSubscribers = 1000;
 
-std::span<const uint8_t> bytes_of(const std::string& text) {
+std::span<const uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
@@ -36,7 +36,7 @@ std::string encoded(const mqtt::Packet& packet) {
 // PUBLISH, so the benchmark can acknowledge it.
 class CountingOutbox final : public broker::Outbox {
  public:
-  void send(broker::ConnectionId id, std::string bytes, bool) override {
+  void send(broker::ConnectionId id, std::string_view bytes, bool) override {
     ++packets;
     byte_count += bytes.size();
     const uint8_t first = static_cast<uint8_t>(bytes[0]);
@@ -54,7 +54,7 @@ class CountingOutbox final : public broker::Outbox {
   std::vector<Pending> to_acknowledge;
 
  private:
-  static uint16_t packet_id_of(const std::string& publish) {
+  static uint16_t packet_id_of(std::string_view publish) {
     const size_t header = mqtt::scan_frame(bytes_of(publish)).header.header_size;
     const size_t topic_length =
         static_cast<uint8_t>(publish[header]) << 8 | static_cast<uint8_t>(publish[header + 1]);

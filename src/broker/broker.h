@@ -44,7 +44,8 @@ class Outbox {
   // Bytes for connection `id`, to be written in call order. `droppable` marks a
   // QoS 0 PUBLISH the transport may drop when the client's output is over
   // its limit (a client that does not read).
-  virtual void send(ConnectionId id, std::string bytes, bool droppable) = 0;
+  // The bytes are copied before send() returns.
+  virtual void send(ConnectionId id, std::string_view bytes, bool droppable) = 0;
   // Writes what is queued for `id`, then closes it. No on_close follows.
   virtual void close(ConnectionId id) = 0;
   // Everything sent during the current broker call depends on store record
@@ -279,6 +280,8 @@ class Broker {
   topics::RetainedTree<session::MessagePtr, topics::TopicOfPointee> retained_;
   std::unordered_map<std::string, std::string> last_sys_values_;
   PublishCache publish_cache_;  // valid while route() delivers one message
+  // A PUBLISH is encoded here and copied by the Outbox: no string per delivery.
+  std::string output_scratch_;
   DeadlineQueue<ConnectionId> connection_deadlines_;
   DeadlineQueue<session::SessionId> session_deadlines_;
   // The time each session with a deadline is filed for (connections keep

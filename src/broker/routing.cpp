@@ -228,14 +228,15 @@ bool Broker::send_shared_publish(Client& client, const session::Delivery& delive
   const bool needs_own_encoding =
       !delivery.subscription_ids.empty() || message.expires_at || !client.protocol.sends_publish_verbatim();
   if (needs_own_encoding) return false;
-  std::string bytes;
+  std::string& bytes = output_scratch_;
+  bytes.clear();
   if (!publish_cache_.append(message, client.protocol.is_v5(), dup, delivery.qos, delivery.retain, packet_id,
                              bytes)) {
     return false;
   }
   if (bytes.size() > client.protocol.client_max_packet_size()) return false;  // the full path drops it
   count_publish_sent(bytes.size());
-  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once && !paced);
+  outbox_.send(client.id, bytes, delivery.qos == QoS::at_most_once && !paced);
   return true;
 }
 
@@ -263,7 +264,8 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
       publish.properties.message_expiry_interval = remaining_seconds(*message.expires_at, now);
     }
   }
-  std::string bytes;
+  std::string& bytes = output_scratch_;
+  bytes.clear();
   if (!client.protocol.encode(std::move(publish), bytes)) {
     ++stats_.publish_dropped;
     if (client.session) ++client.session->counters().dropped_too_large;
@@ -278,7 +280,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
     return;
   }
   count_publish_sent(bytes.size());
-  outbox_.send(client.id, std::move(bytes), delivery.qos == QoS::at_most_once && !paced);
+  outbox_.send(client.id, bytes, delivery.qos == QoS::at_most_once && !paced);
 }
 
 void Broker::resend_inflight(Client& client, session::Session& session, TimePoint now) {

@@ -184,7 +184,7 @@ void Server::with_broker(Call&& call) {
   // The calling worker's own output is applied after the lock is released:
   // only this thread takes items out of its list, so order is kept, and the
   // other workers wait less for the lock.
-  thread_local std::vector<Outgoing> own;
+  thread_local OutputBatch own;
   {
     std::lock_guard lock(broker_mutex_);
     call(*broker_);
@@ -275,11 +275,11 @@ void Server::forget_connection(net::ConnectionId id) {
   *route = Route{};
 }
 
-void Server::send(broker::ConnectionId id, std::string bytes, bool droppable) {
-  staged_.push_back(Outgoing{id, std::move(bytes), droppable, false});
+void Server::send(broker::ConnectionId id, std::string_view bytes, bool droppable) {
+  staged_.add(id, bytes, droppable);
 }
 
-void Server::close(broker::ConnectionId id) { staged_.push_back(Outgoing{id, {}, false, true}); }
+void Server::close(broker::ConnectionId id) { staged_.add_close(id); }
 
 void Server::hold_until(uint64_t sequence) {
   staged_sequence_ = std::max(staged_sequence_, sequence);
@@ -290,11 +290,12 @@ void Server::release_staged() {
   // Output waits for the store when its call committed records that are not
   // durable yet, or when earlier output still waits (order per connection).
   const bool must_wait = !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
-  for (Outgoing& item : staged_) {
+  for (Outgoing& item : staged_.items()) {
     if (must_wait) {
+      staged_.make_own(item);
       held_.push_back(HeldOutput{staged_sequence_, std::move(item)});
     } else {
-      route_output(std::move(item));
+      route_output(item, staged_.bytes_of(item));
     }
   }
   staged_.clear();
@@ -310,20 +311,21 @@ void Server::on_durable(uint64_t sequence) {
 
 void Server::release_durable(uint64_t durable) {
   while (!held_.empty() && held_.front().sequence <= durable) {
-    route_output(std::move(held_.front().item));
+    Outgoing& item = held_.front().item;
+    route_output(item, item.own);
     held_.pop_front();
   }
 }
 
-void Server::route_output(Outgoing item) {
+void Server::route_output(Outgoing& item, std::string_view bytes) {
   const Route* route = route_of(item.id);
   if (!route) return;
   const size_t owner = route->worker;
   if (item.close) forget_connection(item.id);
-  routed_[owner].push_back(std::move(item));
+  routed_[owner].take(item, bytes);
 }
 
-void Server::take_routed(net::Worker& worker, std::vector<Outgoing>& into) {
+void Server::take_routed(net::Worker& worker, OutputBatch& into) {
   // Order per connection is the order of routed_[w]: every item joins it
   // under the broker lock in the order the broker produced it, and only
   // worker w takes items out, all at once, and applies them before it takes
@@ -331,7 +333,7 @@ void Server::take_routed(net::Worker& worker, std::vector<Outgoing>& into) {
   // later one sent on the owner. Swapped, so both vectors keep their capacity.
   const auto index = static_cast<size_t>(worker.index());
   into.clear();
-  std::swap(into, routed_[index]);
+  into.swap(routed_[index]);
 }
 
 void Server::post_drains() {
@@ -345,7 +347,7 @@ void Server::post_drains() {
 }
 
 void Server::drain_routed(net::Worker& worker) {
-  thread_local std::vector<Outgoing> items;
+  thread_local OutputBatch items;
   {
     std::lock_guard lock(broker_mutex_);
     take_routed(worker, items);
@@ -354,12 +356,12 @@ void Server::drain_routed(net::Worker& worker) {
   apply_all(worker, items);
 }
 
-void Server::apply_all(net::Worker& worker, std::vector<Outgoing>& items) {
-  for (Outgoing& item : items) apply_output(worker, item);
-  items.clear();
+void Server::apply_all(net::Worker& worker, OutputBatch& batch) {
+  for (Outgoing& item : batch.items()) apply_output(worker, item, batch.bytes_of(item));
+  batch.clear();
 }
 
-void Server::apply_output(net::Worker& worker, Outgoing& item) {
+void Server::apply_output(net::Worker& worker, Outgoing& item, std::string_view bytes) {
   if (item.close) {
     worker.close(item.id);
     return;
@@ -371,7 +373,11 @@ void Server::apply_output(net::Worker& worker, Outgoing& item) {
     }
     return;
   }
-  worker.send(item.id, std::move(item.bytes));
+  if (item.own.size() > OutputBatch::kSmallItem) {
+    worker.send(item.id, std::move(item.own));  // a large one goes to the socket's queue as it is
+  } else {
+    worker.send(item.id, bytes);
+  }
 }
 
 // ---------------------------------------------------------------- retained backlogs

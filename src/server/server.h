@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/output_batch.h"
 #include "admin/admin_server.h"
 #include "admin/broker_port.h"
 #include "base/result.h"
@@ -74,7 +75,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerInfo& info) override;
 
   // broker::Outbox (called with the broker lock held)
-  void send(broker::ConnectionId id, std::string bytes, bool droppable) override;
+  void send(broker::ConnectionId id, std::string_view bytes, bool droppable) override;
   void close(broker::ConnectionId id) override;
   void hold_until(uint64_t sequence) override;
   void want_drain(broker::ConnectionId id) override;
@@ -88,12 +89,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void backup(std::string directory, BackupDone done) override;
 
  private:
-  struct Outgoing {
-    net::ConnectionId id;
-    std::string bytes;
-    bool droppable;
-    bool close;
-  };
+  using Outgoing = OutputBatch::Item;
   struct Listener {
     int fd;
     config::ListenerConfig source;  // what opened it; a reload matches on port, address and protocol
@@ -112,7 +108,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   };
   struct HeldOutput {
     uint64_t sequence;  // released once the store made this durable
-    Outgoing item;
+    Outgoing item;      // owns its bytes
   };
 
   // Where a connection lives, kept by its slot (net::connection_slot): one
@@ -127,16 +123,16 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   Route* route_of(net::ConnectionId id);
   void add_route(net::ConnectionId id, int worker, int listener_tag);
 
-  void route_output(Outgoing item);
+  void route_output(Outgoing& item, std::string_view bytes);
   void forget_connection(net::ConnectionId id);
   // Hands each worker the output routed to its connections (see threading.md):
   // the caller takes its own list under the lock and applies it after; every
   // other worker with output gets one drain task.
-  void take_routed(net::Worker& worker, std::vector<Outgoing>& into);
+  void take_routed(net::Worker& worker, OutputBatch& into);
   void post_drains();
   void drain_routed(net::Worker& worker);
-  void apply_all(net::Worker& worker, std::vector<Outgoing>& items);
-  void apply_output(net::Worker& worker, Outgoing& item);
+  void apply_all(net::Worker& worker, OutputBatch& batch);
+  void apply_output(net::Worker& worker, Outgoing& item, std::string_view bytes);
   // Retained backlogs (Broker::continue_retained): the owning worker keeps
   // the connections that asked, and continues each once its output is low.
   void note_drain_wanted(net::Worker& worker, net::ConnectionId id);
@@ -169,13 +165,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_
   // Output of the running broker call; routed, or held for the store, when
   // the call returns. Guarded by broker_mutex_.
-  std::vector<Outgoing> staged_;
+  OutputBatch staged_;
   uint64_t staged_sequence_ = 0;
   uint64_t last_hold_ = 0;  // the highest sequence any output waited for
   std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
   // Output routed to each worker's connections, in the order the broker
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
-  std::vector<std::vector<Outgoing>> routed_;
+  std::vector<OutputBatch> routed_;
   std::vector<bool> drain_posted_;  // a drain task is on its way; guarded by broker_mutex_
   // Per worker, the connections waiting for their output to drain before
   // their next retained chunk; only that worker's thread touches its entry.

@@ -16,7 +16,7 @@ namespace stellwerk::broker::testing {
 
 class RecordingOutbox final : public Outbox {
  public:
-  void send(ConnectionId id, std::string bytes, bool) override { output[id] += bytes; }
+  void send(ConnectionId id, std::string_view bytes, bool) override { output[id] += bytes; }
   void close(ConnectionId id) override { closed.insert(id); }
   std::map<ConnectionId, std::string> output;
   std::set<ConnectionId> closed;

@@ -119,7 +119,7 @@ TEST_F(PersistenceTest, InboundQos2IdRemembered_MQTT_4_3_3_10) {
 TEST_F(PersistenceTest, AcknowledgementsWaitForTheStore) {
   class HoldingOutbox final : public Outbox {
    public:
-    void send(ConnectionId, std::string, bool) override {}
+    void send(ConnectionId, std::string_view, bool) override {}
     void close(ConnectionId) override {}
     void hold_until(uint64_t sequence) override { held = sequence; }
     uint64_t held = 0;

@@ -20,7 +20,7 @@ using mqtt::QoS;
 // Records output per connection and which connections asked for a drain.
 class PacingOutbox final : public Outbox {
  public:
-  void send(ConnectionId id, std::string bytes, bool droppable) override {
+  void send(ConnectionId id, std::string_view bytes, bool droppable) override {
     output[id] += bytes;
     if (droppable) ++droppable_sends;
   }
