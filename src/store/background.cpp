@@ -1,4 +1,4 @@
-// SCHED_BATCH for the store's threads (see background.h).
+// SCHED_BATCH for the snapshot thread (see background.h).
 #include "store/background.h"
 
 #include <sched.h>

@@ -1,9 +1,12 @@
-// Scheduling of the store's own threads. The store thread and the snapshot
-// thread wake for every group commit; on a machine where they share a core
-// with the broker's worker, a normal thread that wakes up preempts the
-// worker at once, in the middle of its loop turn and often while it holds
-// the broker's lock. As SCHED_BATCH threads they wait for the worker's turn
-// to end (or its time slice), find more work when they run, and switch less.
+// Scheduling of the snapshot thread. It applies every written group to the
+// mirror; on a machine where it shares a core with the broker's worker, a
+// normal thread that wakes up preempts the worker at once, in the middle of
+// its loop turn and often while it holds the broker's lock. As a SCHED_BATCH
+// thread it waits for the worker's turn to end (or its time slice), finds
+// more work when it runs, and switches less. Not for the store thread: an
+// acknowledgement waits for it, and as a SCHED_BATCH thread on a busy
+// machine it waited a time slice per commit (SnapshotStall: p50 0.14 ->
+// 12 ms under policy always).
 #pragma once
 
 namespace stellwerk::store {

@@ -204,7 +204,8 @@ void Store::fail_with(const IoError& error) {
 // ---------------------------------------------------------------- store thread
 
 void Store::run() {
-  run_in_batches();
+  // Not under always: there every acknowledgement waits for this thread (background.h).
+  if (options_.policy != SyncPolicy::always) run_in_batches();
   if (snapshot_running_) snapshotter_->snapshot(written_, 0);
   for (;;) {
     Work work = wait_for_work();
