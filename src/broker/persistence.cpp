@@ -11,9 +11,16 @@
 
 namespace stellwerk::broker {
 
+// One batch serves every call: commit() empties it and it keeps its
+// buffers, so recording allocates nothing per call. It takes the time of the
+// call that adds its first record.
 store::Batch* Broker::batch() {
   if (!store_) return nullptr;
-  if (!batch_) batch_ = std::make_unique<store::Batch>(store_->batch(store::TimeBase::now()));
+  if (!batch_) {
+    batch_ = std::make_unique<store::Batch>(store_->batch(store::TimeBase::now()));
+  } else if (batch_->empty()) {
+    batch_->set_time(store::TimeBase::now());
+  }
   return batch_.get();
 }
 
@@ -22,10 +29,8 @@ store::Batch* Broker::batch_for(const session::Session& session) {
 }
 
 void Broker::commit_batch() {
-  if (!batch_) return;
-  std::unique_ptr<store::Batch> done = std::move(batch_);
-  if (done->empty()) return;
-  auto sequence = store_->commit(std::move(*done));
+  if (!batch_ || batch_->empty()) return;
+  auto sequence = store_->commit(*batch_);
   if (!sequence) {
     // The store has failed for good and logged why; acknowledgements are
     // held from here on rather than promising what cannot be kept.

@@ -3,6 +3,7 @@
 #include "store/batch.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace stellwerk::store {
 
@@ -27,11 +28,20 @@ void Batch::add(const Record& record) {
   ++records_;
 }
 
-BatchData Batch::finish() {
+void Batch::finish_into(BatchData& out) {
   if (records_ > 0) frame::mark_batch_end(bytes_, last_frame_);
+  out.frames += bytes_;
+  std::move(bodies_.begin(), bodies_.end(), std::back_inserter(out.bodies));
+  bytes_.clear();
+  bodies_.clear();
   records_ = 0;
   body_index_.clear();
-  return BatchData{std::move(bytes_), std::move(bodies_)};
+}
+
+BatchData Batch::finish() {
+  BatchData data;
+  finish_into(data);
+  return data;
 }
 
 bool Batch::has_body(MessageId id) {

@@ -64,9 +64,14 @@ struct BatchData {
   std::vector<record::MessagePut> bodies;
 };
 
+// A Batch is reused: Store::commit() takes its contents and leaves it empty
+// with its buffers' capacity, so that the broker allocates nothing per call.
 class Batch {
  public:
   bool empty() const { return records_ == 0; }
+  // The clocks of the broker call that fills the batch next (used to store
+  // expiry deadlines as wall-clock times); set while it is empty.
+  void set_time(const TimeBase& time) { time_ = time; }
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_.size(); }
 
@@ -112,7 +117,9 @@ class Batch {
   MessageId body_of(const session::MessagePtr& message);
   bool has_body(MessageId id);
   DeliveryRef delivery_ref(const session::Delivery& delivery);
-  // Marks the last frame as the end of the batch and hands out its contents.
+  // Marks the last frame as the end of the batch, appends its contents to
+  // `out` and leaves this batch empty.
+  void finish_into(BatchData& out);
   BatchData finish();
 
   MessageIds* ids_;

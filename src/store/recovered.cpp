@@ -32,41 +32,53 @@ RecoveredSession to_recovered_session(const std::string& client_id, const Stored
 }  // namespace
 
 RecoveredState State::to_recovered(const TimeBase& time) const {
-  for (const auto& [id, body] : messages_) body.message->set_store_id(id);
   // A message with an expiry is copied once, however many entries refer to it.
   std::unordered_map<MessageId, session::MessagePtr> copies;
-  // apply() only lets entries reference bodies that exist, so every lookup succeeds.
-  const auto message_of = [&](MessageId id) -> session::MessagePtr {
-    const Body& body = messages_.at(id);
-    if (body.expires_at == 0 && !body.message->expires_at) return body.message;
+  const auto with_deadline_once = [&](MessageId id, const session::MessagePtr& message,
+                                      WallMs expires_at) -> session::MessagePtr {
+    if (expires_at == 0 && !message->expires_at) return message;
     auto [it, inserted] = copies.try_emplace(id);
     if (inserted) {
-      it->second = with_deadline(body, time);
+      it->second = with_deadline(message, expires_at, time);
       it->second->set_store_id(id);
     }
     return it->second;
   };
+  // apply() only lets entries reference bodies that exist, so every lookup succeeds.
+  const auto message_of = [&](MessageId id) {
+    const Body& body = bodies_.at(id);
+    return with_deadline_once(id, body.message, body.expires_at);
+  };
+  // After settle_decoded_bodies(), a retained message that entries hold too
+  // is the very body they hold: its copy with a deadline is made once.
+  const auto retained_message = [&](const session::MessagePtr& message) {
+    const MessageId id = message->store_id();
+    return with_deadline_once(id, message, retained_expiry(id));
+  };
   RecoveredState out;
   out.retained.reserve(retained_.size());
   out.sessions.reserve(sessions_.size());
-  for (const auto& [topic, id] : retained_) out.retained.push_back(message_of(id));
+  for (const session::MessagePtr* message : retained_in_topic_order()) {
+    out.retained.push_back(retained_message(*message));
+  }
   for (const auto& [client_id, stored] : sessions_) {
     out.sessions.push_back(to_recovered_session(client_id, stored, message_of));
   }
   return out;
 }
 
-session::MessagePtr State::with_deadline(const Body& body, const TimeBase& time) {
-  const std::optional<TimePoint> deadline = time.to_steady(body.expires_at);
-  if (body.message->expires_at == deadline) return body.message;
+session::MessagePtr State::with_deadline(const session::MessagePtr& message, WallMs expires_at,
+                                         const TimeBase& time) {
+  const std::optional<TimePoint> deadline = time.to_steady(expires_at);
+  if (message->expires_at == deadline) return message;
   // Rare (v5 Message Expiry Interval): the copy gets the deadline the
   // stored wall-clock time means on this run's steady clock.
   auto copy = std::make_shared<session::Message>();
-  copy->topic = body.message->topic;
-  copy->payload = body.message->payload;
-  copy->qos = body.message->qos;
-  copy->retain = body.message->retain;
-  copy->set_properties(body.message->properties());
+  copy->topic = message->topic;
+  copy->payload = message->payload;
+  copy->qos = message->qos;
+  copy->retain = message->retain;
+  copy->set_properties(message->properties());
   copy->expires_at = deadline;
   return copy;
 }

@@ -37,7 +37,10 @@ class Recoverer {
     result_.sequence = applied_;
     return {};
   }
-  Recovery take() { return std::move(result_); }
+  Recovery take() {
+    result_.state.settle_decoded_bodies();
+    return std::move(result_);
+  }
 
  private:
   void remove_leftovers(const std::vector<std::string>& names) {

@@ -2,6 +2,7 @@
 // snapshot and backup jobs are written from it in between.
 #include "store/snapshotter.h"
 
+#include "store/background.h"
 #include "store/backup.h"
 #include "store/frame.h"
 #include "store/snapshot.h"
@@ -45,6 +46,7 @@ void Snapshotter::push(Job job) {
 }
 
 void Snapshotter::run() {
+  run_in_batches();
   std::deque<Job> jobs;
   for (;;) {
     bool stop;
@@ -68,7 +70,7 @@ void Snapshotter::run() {
 }
 
 void Snapshotter::apply_frames(std::string_view frames, std::vector<record::MessagePut>& bodies) {
-  frame::Reader reader(frames);
+  frame::Reader reader(frames, frame::Reader::Check::trusted);
   frame::Frame frame;
   size_t next_body = 0;
   while (reader.next(frame) == frame::ReadStatus::ok) {

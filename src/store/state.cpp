@@ -16,15 +16,34 @@ void State::apply(MessagePut&& put) { apply_one(std::move(put)); }
 
 void State::end_batch() {
   for (MessageId id : maybe_unreferenced_) {
-    auto it = messages_.find(id);
-    if (it != messages_.end() && it->second.references == 0) messages_.erase(it);
+    auto it = bodies_.find(id);
+    if (it != bodies_.end() && it->second.references == 0) bodies_.erase(it);
   }
   maybe_unreferenced_.clear();
+  // A snapshot is one batch that puts every body; most go to the retained
+  // set at once. The table never shrinks by itself, and would keep room
+  // for them all.
+  constexpr size_t kShrinkAbove = 4096;
+  if (bodies_.bucket_count() > kShrinkAbove && bodies_.size() * 8 < bodies_.bucket_count()) bodies_.rehash(0);
+}
+
+size_t State::message_count() const {
+  const auto only_retained = std::count_if(retained_.begin(), retained_.end(), [&](const session::MessagePtr& m) {
+    return bodies_.count(m->store_id()) == 0;
+  });
+  return bodies_.size() + static_cast<size_t>(only_retained);
+}
+
+const session::Message* State::retained(std::string_view topic) const {
+  auto it = retained_.find(topic);
+  return it == retained_.end() ? nullptr : it->get();
 }
 
 const session::Message* State::message(MessageId id) const {
-  auto it = messages_.find(id);
-  return it == messages_.end() ? nullptr : it->second.message.get();
+  if (auto it = bodies_.find(id); it != bodies_.end()) return it->second.message.get();
+  auto it = std::find_if(retained_.begin(), retained_.end(),
+                         [&](const session::MessagePtr& m) { return m->store_id() == id; });
+  return it == retained_.end() ? nullptr : it->get();
 }
 
 bool State::Body::operator==(const Body& other) const {
@@ -33,7 +52,17 @@ bool State::Body::operator==(const Body& other) const {
 }
 
 bool State::operator==(const State& other) const {
-  return messages_ == other.messages_ && retained_ == other.retained_ && sessions_ == other.sessions_;
+  return bodies_ == other.bodies_ && retained_expiry_ == other.retained_expiry_ && sessions_ == other.sessions_ &&
+         same_retained(other);
+}
+
+bool State::same_retained(const State& other) const {
+  if (retained_.size() != other.retained_.size()) return false;
+  return std::all_of(retained_.begin(), retained_.end(), [&](const session::MessagePtr& mine) {
+    auto theirs = other.retained_.find(topic_of(*mine));
+    return theirs != other.retained_.end() && (*theirs)->store_id() == mine->store_id() &&
+           same_content(*mine, **theirs);
+  });
 }
 
 StoredSession* State::find_session(const std::string& client_id) {
@@ -42,16 +71,16 @@ StoredSession* State::find_session(const std::string& client_id) {
 }
 
 bool State::add_reference(MessageId id) {
-  auto it = messages_.find(id);
-  if (it == messages_.end()) return false;
-  ++it->second.references;
+  auto it = bodies_.find(id);
+  if (it == bodies_.end()) return false;
+  ++it.value().references;
   return true;
 }
 
 void State::release(MessageId id) {
-  auto it = messages_.find(id);
-  if (it == messages_.end() || it->second.references == 0) return;
-  if (--it->second.references == 0) maybe_unreferenced_.push_back(id);
+  auto it = bodies_.find(id);
+  if (it == bodies_.end() || it->second.references == 0) return;
+  if (--it.value().references == 0) maybe_unreferenced_.push_back(id);
 }
 
 void State::release_messages(StoredSession& session) {
@@ -63,45 +92,87 @@ void State::release_messages(StoredSession& session) {
 }
 
 void State::apply_one(MessagePut r) {
-  // Only the broker's own code makes records; a body-less one is a bug, and ignored.
-  if (!r.message) return;
+  // Only the broker's own code makes records; a body-less one is a bug, and
+  // ignored. So is an id a message cannot hold: ids are renumbered long
+  // before (MessageIds), so only a damaged file has one.
+  if (!r.message || r.id > session::Message::kMaxStoreId) return;
+  const bool known = r.id <= highest_message_id_;
   highest_message_id_ = std::max(highest_message_id_, r.id);
+  // The broker's messages carry their id already; decoded ones learn it
+  // here, so that a retained body is named by its message alone.
+  if (r.message->store_id() != r.id) r.message->set_store_id(r.id);
   // A body put again (by a later batch that adds a reference) is the same
   // message: an id never changes meaning while its body exists.
-  auto [it, inserted] = messages_.try_emplace(r.id);
-  if (inserted) it->second = Body{std::move(r.message), r.expires_at, 0};
+  auto [it, inserted] = bodies_.try_emplace(r.id);
+  if (inserted) {
+    // A retained entry may hold this id: recovery settles that afterwards.
+    known_id_put_again_ = known_id_put_again_ || known;
+    it.value() = Body{std::move(r.message), r.expires_at, 0};
+  }
   if (it->second.references == 0) maybe_unreferenced_.push_back(r.id);
 }
 
 void State::apply_one(const RetainedSet& r) {
-  auto body = messages_.find(r.id);
-  if (body == messages_.end()) return;
-  const std::string_view topic = body->second.message->topic;
-  // Reference first: replacing a topic's body with itself must not drop it.
-  ++body->second.references;
-  // A snapshot lists retained topics in order: appending at the end then
-  // costs one comparison instead of a walk down a tree of a million topics.
-  const bool after_last = retained_.empty() || retained_.rbegin()->first < topic;
-  if (after_last) {
-    retained_.emplace_hint(retained_.end(), topic, r.id);
-    return;
+  auto body = bodies_.find(r.id);
+  if (body == bodies_.end()) return;
+  auto [it, inserted] = retained_.insert(body->second.message);
+  if (inserted) {
+    set_retained_expiry(r.id, body->second.expires_at);
+  } else {
+    replace_retained(it, r.id, body->second);
   }
-  auto [it, inserted] = retained_.try_emplace(topic, r.id);
-  if (inserted) return;
-  release(it->second);
-  // The key viewed the old body's topic, which may be dropped at the end of
-  // the batch: it now views the new one's (equal, so it keeps its place).
-  const auto next = std::next(it);
-  auto node = retained_.extract(it);
-  node.key() = topic;
-  node.mapped() = r.id;
-  retained_.insert(next, std::move(node));
+}
+
+void State::settle_decoded_bodies() {
+  if (!std::exchange(known_id_put_again_, false)) return;
+  tsl::robin_set<MessageId> seen;
+  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
+    // Only the id and the pointer change, never the topic: the set stays valid.
+    settle_retained(const_cast<session::MessagePtr&>(*it), seen);
+  }
+}
+
+void State::settle_retained(session::MessagePtr& message, tsl::robin_set<MessageId>& seen) {
+  const MessageId id = message->store_id();
+  auto body = bodies_.find(id);
+  const bool held_elsewhere = body != bodies_.end() && body->second.message != message;
+  if (held_elsewhere && same_content(*body->second.message, *message)) {
+    message = body->second.message;
+  } else if (held_elsewhere || !seen.insert(id).second) {
+    const MessageId fresh = ++highest_message_id_;
+    set_retained_expiry(fresh, retained_expiry(id));
+    message->set_store_id(fresh);
+    seen.insert(fresh);
+  }
+}
+
+void State::replace_retained(RetainedIndex::iterator it, MessageId id, const Body& body) {
+  forget_retained_expiry(**it);
+  // The set's storage is not const (only its iterators are), and the new
+  // message has the same topic, hence the same hash and equality: replacing
+  // the pointer in place keeps the set valid, for a lookup instead of an
+  // erase and an insert.
+  const_cast<session::MessagePtr&>(*it) = body.message;
+  set_retained_expiry(id, body.expires_at);
+}
+
+void State::set_retained_expiry(MessageId id, WallMs expires_at) {
+  if (expires_at != 0) retained_expiry_[id] = expires_at;
+}
+
+void State::forget_retained_expiry(const session::Message& message) {
+  if (!retained_expiry_.empty()) retained_expiry_.erase(message.store_id());
+}
+
+WallMs State::retained_expiry(MessageId id) const {
+  auto it = retained_expiry_.find(id);
+  return it == retained_expiry_.end() ? 0 : it->second;
 }
 
 void State::apply_one(const RetainedClear& r) {
-  auto it = retained_.find(r.topic);
+  auto it = retained_.find(std::string_view(r.topic));
   if (it == retained_.end()) return;
-  release(it->second);
+  forget_retained_expiry(**it);
   retained_.erase(it);
 }
 
@@ -205,29 +276,64 @@ void State::apply_one(const MessagesClear& r) {
 }
 
 void State::renumber_messages() {
-  std::unordered_map<MessageId, MessageId> new_ids;
-  std::unordered_map<MessageId, Body> renumbered;
-  new_ids.reserve(messages_.size());
-  renumbered.reserve(messages_.size());
-  for (auto& [id, body] : messages_) {
-    const MessageId fresh = renumbered.size() + 1;
-    new_ids.emplace(id, fresh);
-    // The message moves with its body, so the retained keys that view its topic stay valid.
-    renumbered.emplace(fresh, std::move(body));
+  tsl::robin_map<MessageId, MessageId> new_ids;
+  const auto renumber = [&](MessageId old) { return new_ids.try_emplace(old, new_ids.size() + 1).first->second; };
+  // Ids are given first and set after: a message that a queue and a
+  // retained entry share must be looked up by its old id both times.
+  std::vector<std::pair<const session::Message*, MessageId>> assigned;
+  tsl::robin_map<MessageId, Body> bodies;
+  for (auto it = bodies_.begin(); it != bodies_.end(); ++it) {
+    const MessageId fresh = renumber(it->first);
+    assigned.emplace_back(it->second.message.get(), fresh);
+    bodies.emplace(fresh, std::move(it.value()));
   }
-  messages_ = std::move(renumbered);
+  tsl::robin_map<MessageId, WallMs> expiries;
+  for (const session::MessagePtr& message : retained_) {
+    const MessageId fresh = renumber(message->store_id());
+    if (const WallMs expires_at = retained_expiry(message->store_id())) expiries.emplace(fresh, expires_at);
+    assigned.emplace_back(message.get(), fresh);
+  }
+  for (const auto& [message, id] : assigned) message->set_store_id(id);
+  bodies_ = std::move(bodies);
+  retained_expiry_ = std::move(expiries);
   // apply() only lets entries reference bodies that exist, so every lookup below succeeds.
-  for (auto& [topic, id] : retained_) id = new_ids.at(id);
   for (auto& [client_id, session] : sessions_) {
     for (DeliveryRef& delivery : session.queue) delivery.message = new_ids.at(delivery.message);
     for (StoredInflight& entry : session.inflight) entry.delivery.message = new_ids.at(entry.delivery.message);
   }
-  highest_message_id_ = messages_.size();
+  highest_message_id_ = new_ids.size();
+}
+
+std::vector<const session::MessagePtr*> State::retained_in_topic_order() const {
+  // Sorting views of the topics reads each topic's bytes straight away,
+  // not through its message, so that comparisons miss the cache less.
+  std::vector<std::pair<std::string_view, const session::MessagePtr*>> entries;
+  entries.reserve(retained_.size());
+  for (const session::MessagePtr& message : retained_) entries.emplace_back(topic_of(*message), &message);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const session::MessagePtr*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& entry : entries) sorted.push_back(entry.second);
+  return sorted;
 }
 
 void State::for_each_record(const std::function<void(const Record&)>& emit) const {
-  for (const auto& [id, body] : messages_) emit(MessagePut{id, body.message, body.expires_at});
-  for (const auto& [topic, id] : retained_) emit(RetainedSet{id});
+  // Bodies first (by id, then the retained ones in topic order), so that the
+  // same state always gives the same snapshot.
+  std::vector<MessageId> held;
+  held.reserve(bodies_.size());
+  for (const auto& entry : bodies_) held.push_back(entry.first);
+  std::sort(held.begin(), held.end());
+  for (MessageId id : held) {
+    const Body& body = bodies_.at(id);
+    emit(MessagePut{id, body.message, body.expires_at});
+  }
+  const std::vector<const session::MessagePtr*> retained = retained_in_topic_order();
+  for (const session::MessagePtr* message : retained) {
+    const MessageId id = (*message)->store_id();
+    if (bodies_.count(id) == 0) emit(MessagePut{id, *message, retained_expiry(id)});
+  }
+  for (const session::MessagePtr* message : retained) emit(RetainedSet{(*message)->store_id()});
   for (const auto& [client_id, session] : sessions_) emit_session(client_id, session, emit);
 }
 

@@ -4,21 +4,33 @@
 // total: a record that refers to a missing session or message changes
 // nothing, so a damaged or partial history still gives a usable state.
 //
-// Message bodies are reference counted by retained, queue and in-flight
-// entries; a body nobody references is dropped at the end of the batch that
-// left it unreferenced (or that put it without a reference). A body is the
-// broker's immutable session::Message itself, shared (record::MessagePut):
-// the mirror costs a map entry per message, not a second copy of it, and the
-// retained index is keyed by a view of each body's own topic.
+// A body is the broker's immutable session::Message itself, shared
+// (record::MessagePut), never a copy. Bodies live in two places, because a
+// mirror of a million retained messages must cost little per message:
+//  - retained messages in one open-addressing set keyed by each message's own
+//    topic: one slot (the message pointer) per retained topic. The body's id
+//    is the message's store_id(), its wall-clock expiry (rare) in a side table.
+//  - bodies that queue or in-flight entries hold, by id, counted by those
+//    entries; a body put in a batch waits here too until the batch ends.
+// A body nobody holds is dropped at the end of the batch that left it
+// unheld (or that put it without a reference). A body only a retained entry
+// holds cannot be found by id: a record that adds a reference names a body
+// put in its own batch, as the broker always writes (store/batch.h).
+//
+// The set has no order: snapshots and recovery sort the retained topics
+// when they need them in order, so both stay deterministic.
 #pragma once
+
+#include <tsl/robin_map.h>
+#include <tsl/robin_set.h>
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <ratio>
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -67,11 +79,20 @@ struct RecoveredState {
 
 class State {
  public:
+  State() { retained_.max_load_factor(kRetainedLoadFactor); }
+
   void apply(const Record& record);
   // The same for a body handed over without a Record around it (moved in).
   void apply(record::MessagePut&& put);
   // Drops the bodies the batch left unreferenced.
   void end_batch();
+  // After replaying decoded records (recovery): a message a retained entry
+  // and a queue or in-flight entry share, decoded from two batches, becomes
+  // one message again; and when a damaged log gave one id to two different
+  // messages, the retained one gets an id of its own, so that a snapshot
+  // says what this state holds. The broker's own records never need it:
+  // one id, one message. Cheap unless the log put a known id again.
+  void settle_decoded_bodies();
 
   // The records that rebuild this state from nothing, in an order apply()
   // accepts (bodies first). Call between batches.
@@ -90,23 +111,52 @@ class State {
   void renumber_messages();
 
   MessageId highest_message_id() const { return highest_message_id_; }
-  size_t message_count() const { return messages_.size(); }
+  // Distinct bodies held; walks the retained set (for logs and tests).
+  size_t message_count() const;
   size_t session_count() const { return sessions_.size(); }
+  size_t retained_count() const { return retained_.size(); }
   const std::map<std::string, StoredSession>& sessions() const { return sessions_; }
-  // Topic -> body, in topic order; the key views the body's own topic.
-  const std::map<std::string_view, MessageId>& retained() const { return retained_; }
+  // The retained message of `topic`, or null.
+  const session::Message* retained(std::string_view topic) const;
+  // The body with this id, or null; walks the retained set (for tests).
   const session::Message* message(MessageId id) const;
 
   // Equal content (bodies compared by value and reference count).
   bool operator==(const State& other) const;
 
  private:
+  static std::string_view topic_of(const session::Message& message) { return message.topic; }
+
+  // A body that queue or in-flight entries hold (`references` of them), or
+  // that the current batch put.
   struct Body {
     session::MessagePtr message;
     WallMs expires_at = 0;
-    size_t references = 0;
+    uint32_t references = 0;
     bool operator==(const Body& other) const;
   };
+  // Retained messages hashed and compared by topic; lookups by a bare topic too.
+  struct TopicHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view topic) const { return std::hash<std::string_view>()(topic); }
+    size_t operator()(const session::MessagePtr& message) const { return (*this)(topic_of(*message)); }
+  };
+  struct TopicEqual {
+    using is_transparent = void;
+    static std::string_view key(std::string_view topic) { return topic; }
+    static std::string_view key(const session::MessagePtr& message) { return topic_of(*message); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return key(a) == key(b);
+    }
+  };
+  // Grows by half rather than doubling and fills up to 90 %: with the
+  // library's defaults (double, half full) a million topics took 2M slots.
+  // Each slot keeps 32 bits of its topic's hash beside the pointer, in what
+  // would be padding, so most probes compare no strings.
+  using RetainedIndex = tsl::robin_set<session::MessagePtr, TopicHash, TopicEqual, std::allocator<session::MessagePtr>,
+                                       /*StoreHash=*/true, tsl::rh::mod_growth_policy<std::ratio<3, 2>>>;
+  static constexpr float kRetainedLoadFactor = 0.9f;
 
   void apply_one(record::MessagePut r);
   void apply_one(const record::RetainedSet& r);
@@ -127,7 +177,8 @@ class State {
   void apply_one(const record::SnapshotEnd&) {}
 
   // The body's message with its deadline on the steady clock of `time`.
-  static session::MessagePtr with_deadline(const Body& body, const TimeBase& time);
+  static session::MessagePtr with_deadline(const session::MessagePtr& message, WallMs expires_at,
+                                           const TimeBase& time);
   StoredSession* find_session(const std::string& client_id);
   bool add_reference(MessageId id);
   void release(MessageId id);
@@ -137,15 +188,26 @@ class State {
   void put_inflight(StoredSession& session, StoredInflight entry);
   void emit_session(const std::string& client_id, const StoredSession& session,
                     const std::function<void(const Record&)>& emit) const;
+  void replace_retained(RetainedIndex::iterator it, MessageId id, const Body& body);
+  void set_retained_expiry(MessageId id, WallMs expires_at);
+  void forget_retained_expiry(const session::Message& message);
+  WallMs retained_expiry(MessageId id) const;
+  // The retained messages sorted by topic: snapshots list them so (the same
+  // state gives the same bytes), and the broker's retained tree fills in
+  // topic order several times faster than in hash order.
+  std::vector<const session::MessagePtr*> retained_in_topic_order() const;
+  bool same_retained(const State& other) const;
+  // settle_decoded_bodies() for one retained message; `seen` holds the ids
+  // of those settled before it.
+  void settle_retained(session::MessagePtr& message, tsl::robin_set<MessageId>& seen);
 
-  std::unordered_map<MessageId, Body> messages_;
-  // Ordered, so that snapshots list topics in order, recovery appends to
-  // the end and hands them to the broker in order without sorting (the
-  // broker's retained tree fills far faster so); keys view
-  // messages_[id].message->topic.
-  std::map<std::string_view, MessageId> retained_;
+  tsl::robin_map<MessageId, Body> bodies_;
+  RetainedIndex retained_{0, TopicHash(), TopicEqual()};
+  // Retained bodies that expire (v5 Message Expiry Interval), by id.
+  tsl::robin_map<MessageId, WallMs> retained_expiry_;
   std::map<std::string, StoredSession> sessions_;
   std::vector<MessageId> maybe_unreferenced_;
+  bool known_id_put_again_ = false;  // see settle_decoded_bodies()
   MessageId highest_message_id_ = 0;
 };
 

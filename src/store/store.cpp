@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "base/log.h"
+#include "store/background.h"
 #include "store/frame.h"
 #include "store/snapshot.h"
 
@@ -14,6 +15,9 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr std::chrono::seconds kSnapshotRetryDelay{10};
+// How long, and how many bytes, written groups may wait for the snapshot thread.
+constexpr std::chrono::milliseconds kMirrorDelay{20};
+constexpr size_t kMirrorBytes = 256 << 10;
 
 SteadyTime steady_now() { return std::chrono::steady_clock::now(); }
 
@@ -122,20 +126,26 @@ Store::~Store() {
 
 Batch Store::batch(const TimeBase& time) { return Batch(ids_, time); }
 
-Result<Sequence, StoreError> Store::commit(Batch&& batch) {
+Result<Sequence, StoreError> Store::commit(Batch& batch) {
   const size_t records = batch.records();
-  BatchData data = batch.finish();
   Sequence sequence;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
-    if (failure_) return fail(*failure_);
-    if (stopping_) return fail(StoreError::stopped);
-    if (records == 0) return committed_;
-    pending_.push_back(std::move(data));
+    if (failure_ || stopping_ || records == 0) {
+      BatchData dropped;
+      batch.finish_into(dropped);
+      if (failure_) return fail(*failure_);
+      if (stopping_) return fail(StoreError::stopped);
+      return committed_;
+    }
+    // With batches already waiting, the store thread has been woken for them.
+    wake = pending_.frames.empty();
+    batch.finish_into(pending_);
     committed_ += records;
     sequence = committed_;
   }
-  work_ready_.notify_one();
+  if (wake) work_ready_.notify_one();
   return sequence;
 }
 
@@ -194,10 +204,13 @@ void Store::fail_with(const IoError& error) {
 // ---------------------------------------------------------------- store thread
 
 void Store::run() {
+  // Not under always: there every acknowledgement waits for this thread (background.h).
+  if (options_.policy != SyncPolicy::always) run_in_batches();
   if (snapshot_running_) snapshotter_->snapshot(written_, 0);
   for (;;) {
     Work work = wait_for_work();
-    if (!work.batches.empty()) write(work.batches);
+    if (!work.batches.frames.empty()) write(work.batches);
+    hand_to_mirror(work.stop || !work.backups.empty() || work.checkpoint_ticket != 0);
     sync_if_due(work.stop);
     for (SnapshotDone& done : work.finished) handle_finished(done);
     if (work.checkpoint_ticket) checkpoint_wanted_ = work.checkpoint_ticket;
@@ -210,7 +223,7 @@ void Store::run() {
 Store::Work Store::wait_for_work() {
   std::unique_lock lock(mutex_);
   auto ready = [&] {
-    return !pending_.empty() || !pending_backups_.empty() || !finished_.empty() || stopping_ ||
+    return !pending_.frames.empty() || !pending_backups_.empty() || !finished_.empty() || stopping_ ||
            checkpoints_requested_ > checkpoints_taken_;
   };
   if (auto deadline = next_deadline()) {
@@ -219,7 +232,11 @@ Store::Work Store::wait_for_work() {
     work_ready_.wait(lock, ready);
   }
   Work work;
-  work.batches.swap(pending_);
+  // The buffers swap back and forth between the two threads, keeping their capacity.
+  work.batches = std::move(written_batches_);
+  work.batches.frames.clear();
+  work.batches.bodies.clear();
+  std::swap(work.batches, pending_);
   work.backups.swap(pending_backups_);
   work.finished.swap(finished_);
   work.stop = stopping_;
@@ -232,6 +249,10 @@ std::optional<SteadyTime> Store::next_deadline() const {
   if (failure_) return deadline;
   if (options_.policy == SyncPolicy::interval && log_.unsynced())
     deadline = last_sync_ + options_.sync_interval;
+  if (!mirror_pending_.frames.empty()) {
+    const SteadyTime mirror = mirror_since_ + kMirrorDelay;
+    deadline = deadline ? std::min(*deadline, mirror) : mirror;
+  }
   // A running snapshot ends with a wake-up of its own (finished_).
   if (options_.autosave_interval.count() > 0 && written_ > snapshot_sequence_ && !snapshot_running_) {
     const SteadyTime autosave = std::max(last_snapshot_ + options_.autosave_interval, snapshot_retry_at_);
@@ -240,24 +261,14 @@ std::optional<SteadyTime> Store::next_deadline() const {
   return deadline;
 }
 
-void Store::write(std::vector<BatchData>& batches) {
+void Store::write(BatchData& batches) {
   // Batches committed before a failure can never become durable.
   if (failed()) return;
-  write_buffer_.clear();
-  std::vector<record::MessagePut> bodies;
-  for (BatchData& batch : batches) {
-    write_buffer_ += batch.frames;
-    if (bodies.empty()) {
-      bodies = std::move(batch.bodies);
-    } else {
-      std::move(batch.bodies.begin(), batch.bodies.end(), std::back_inserter(bodies));
-    }
-  }
-  const size_t records = frame::seal(write_buffer_, written_ + 1);
-  if (auto status = log_.append(write_buffer_); !status) return fail_with(status.error());
+  const size_t records = frame::seal(batches.frames, written_ + 1);
+  if (auto status = log_.append(batches.frames); !status) return fail_with(status.error());
   ++stat_writes_;
   stat_records_ += records;
-  stat_bytes_ += write_buffer_.size();
+  stat_bytes_ += batches.frames.size();
   written_ += records;
   if (options_.policy == SyncPolicy::always) {
     if (auto status = log_.sync(); !status) return fail_with(status.error());
@@ -265,8 +276,20 @@ void Store::write(std::vector<BatchData>& batches) {
     last_sync_ = steady_now();
   }
   publish_durable(written_);
-  snapshotter_->apply(std::move(write_buffer_), std::move(bodies));
-  write_buffer_ = std::string();
+  if (mirror_pending_.frames.empty()) mirror_since_ = steady_now();
+  mirror_pending_.frames += batches.frames;
+  std::move(batches.bodies.begin(), batches.bodies.end(), std::back_inserter(mirror_pending_.bodies));
+  written_batches_ = std::move(batches);
+}
+
+void Store::hand_to_mirror(bool now) {
+  if (mirror_pending_.frames.empty()) return;
+  const bool due = mirror_pending_.frames.size() >= kMirrorBytes || steady_now() >= mirror_since_ + kMirrorDelay;
+  if (!now && !due) return;
+  snapshotter_->apply(std::move(mirror_pending_.frames), std::move(mirror_pending_.bodies));
+  mirror_pending_ = BatchData();
+  // One allocation for the next round instead of one per doubling.
+  mirror_pending_.frames.reserve(kMirrorBytes + kMirrorBytes / 4);
 }
 
 void Store::publish_durable(Sequence sequence) {
@@ -311,6 +334,7 @@ void Store::start_snapshot() {
     return end_checkpoint(ticket, false);
   }
   snapshot_running_ = true;
+  hand_to_mirror(true);
   snapshotter_->snapshot(written_, ticket);
 }
 
@@ -321,6 +345,7 @@ void Store::start_backup(BackupRequest& request) {
   if (failed()) return request.done(fail(std::string("cannot sync the log; see the log")));
   const uint64_t ticket = ++backup_tickets_;
   backups_running_.emplace(ticket, std::move(request.done));
+  hand_to_mirror(true);
   log::info("store: writing a backup of sequence {} to {}", written_, request.directory);
   snapshotter_->backup(std::move(request.directory), written_, ticket);
 }
@@ -361,6 +386,7 @@ void Store::end_checkpoint(uint64_t ticket, bool ok) {
 }
 
 void Store::stop_snapshotter() {
+  hand_to_mirror(true);
   snapshotter_.reset();
   std::vector<SnapshotDone> finished;
   {

@@ -82,9 +82,11 @@ class Store {
   // time (the broker's lock serialises them); the Batch must not outlive
   // the Store. `time` converts the broker's steady-clock deadlines.
   Batch batch(const TimeBase& time);
-  // Queues the batch for writing; returns the sequence to wait for. An
-  // empty batch returns the last committed sequence and writes nothing.
-  Result<Sequence, StoreError> commit(Batch&& batch);
+  // Queues the batch for writing and empties it; returns the sequence to
+  // wait for. An empty batch returns the last committed sequence and writes
+  // nothing.
+  Result<Sequence, StoreError> commit(Batch& batch);
+  Result<Sequence, StoreError> commit(Batch&& batch) { return commit(batch); }
 
   // --- any thread
   Sequence durable_up_to() const { return durable_.load(std::memory_order_acquire); }
@@ -119,7 +121,7 @@ class Store {
     BackupDone done;
   };
   struct Work {
-    std::vector<BatchData> batches;
+    BatchData batches;  // every batch committed since the last turn, in order
     std::vector<BackupRequest> backups;
     std::vector<SnapshotDone> finished;
     bool stop = false;
@@ -127,7 +129,12 @@ class Store {
   };
   Work wait_for_work();
   std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
-  void write(std::vector<BatchData>& batches);
+  void write(BatchData& batches);
+  // Hands what was written to the snapshot thread's mirror: at once when
+  // `now` (a snapshot or backup must see it) or when much is waiting, else
+  // after kMirrorDelay, so that the snapshot thread wakes for many groups at
+  // a time rather than for each.
+  void hand_to_mirror(bool now);
   void publish_durable(Sequence sequence);
   void sync_if_due(bool force);
   bool snapshot_due() const;
@@ -146,7 +153,7 @@ class Store {
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable progress_;    // durable_ grew, a checkpoint ended or the store failed
-  std::vector<BatchData> pending_;      // guarded by mutex_
+  BatchData pending_;                   // guarded by mutex_
   std::vector<BackupRequest> pending_backups_;  // guarded by mutex_
   std::vector<SnapshotDone> finished_;  // guarded by mutex_; from the snapshot thread
   Sequence committed_ = 0;              // guarded by mutex_
@@ -166,7 +173,9 @@ class Store {
   uint64_t checkpoint_wanted_ = 0;  // a ticket no snapshot has started for yet
   uint64_t backup_tickets_ = 0;
   std::map<uint64_t, BackupDone> backups_running_;
-  std::string write_buffer_;
+  BatchData written_batches_;  // the buffers of the last write, kept for their capacity
+  BatchData mirror_pending_;   // written, not yet handed to the snapshot thread
+  std::chrono::steady_clock::time_point mirror_since_;
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point last_snapshot_;
   std::chrono::steady_clock::time_point snapshot_retry_at_;
