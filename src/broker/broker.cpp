@@ -388,8 +388,7 @@ void Broker::publish_will(session::Session& session, TimePoint now) {
   mqtt::Will will = std::move(*lifetime.will);
   lifetime.will.reset();
   lifetime.will_due_at.reset();
-  route(session::make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
-                              std::move(will.properties), now, session.id()),
+  route(session::make_message(will.topic, will.payload, will.qos, will.retain, &will.properties, now, session.id()),
         now);
 }
 

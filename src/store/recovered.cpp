@@ -38,7 +38,7 @@ RecoveredState State::to_recovered(const TimeBase& time) const {
   // apply() only lets entries reference bodies that exist, so every lookup succeeds.
   const auto message_of = [&](MessageId id) -> session::MessagePtr {
     const Body& body = messages_.at(id);
-    if (body.expires_at == 0 && !body.message->expires_at) return body.message;
+    if (body.expires_at == 0 && !body.message->expires_at()) return body.message;
     auto [it, inserted] = copies.try_emplace(id);
     if (inserted) {
       it->second = with_deadline(body, time);
@@ -58,17 +58,16 @@ RecoveredState State::to_recovered(const TimeBase& time) const {
 
 session::MessagePtr State::with_deadline(const Body& body, const TimeBase& time) {
   const std::optional<TimePoint> deadline = time.to_steady(body.expires_at);
-  if (body.message->expires_at == deadline) return body.message;
+  if (body.message->expires_at() == deadline) return body.message;
   // Rare (v5 Message Expiry Interval): the copy gets the deadline the
   // stored wall-clock time means on this run's steady clock.
-  auto copy = std::make_shared<session::Message>();
-  copy->topic = body.message->topic;
-  copy->payload = body.message->payload;
-  copy->qos = body.message->qos;
-  copy->retain = body.message->retain;
-  copy->set_properties(body.message->properties());
-  copy->expires_at = deadline;
-  return copy;
+  const session::Message& stored = *body.message;
+  return session::Message::create(
+      stored.topic(), stored.payload(),
+      {.qos = stored.qos(),
+       .retain = stored.retain(),
+       .expires_at = deadline,
+       .properties = stored.has_properties() ? std::make_unique<mqtt::Properties>(stored.properties()) : nullptr});
 }
 
 }  // namespace stellwerk::store

@@ -76,7 +76,7 @@ void State::apply_one(MessagePut r) {
 void State::apply_one(const RetainedSet& r) {
   auto body = messages_.find(r.id);
   if (body == messages_.end()) return;
-  const std::string_view topic = body->second.message->topic;
+  const std::string_view topic = body->second.message->topic();
   // Reference first: replacing a topic's body with itself must not drop it.
   ++body->second.references;
   // A snapshot lists retained topics in order: appending at the end then

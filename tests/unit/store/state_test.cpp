@@ -142,14 +142,14 @@ TEST(State, KeepsTheBrokersMessageItselfNotACopy) {
   EXPECT_EQ(state.message(1), body.message.get());
   EXPECT_EQ(body.message.use_count(), 2);  // this test and the state
   // The retained index views the message's own topic: no second copy of it.
-  EXPECT_EQ(state.retained().begin()->first.data(), body.message->topic.data());
+  EXPECT_EQ(state.retained().begin()->first.data(), body.message->topic().data());
 }
 
 TEST(State, ARetainedTopicsKeyFollowsItsNewBody) {
   State state;
   apply_batch(state, {put(1, "t"), RetainedSet{1}});
   MessagePut replacement = put(2, "t");
-  const char* new_topic = replacement.message->topic.data();
+  const char* new_topic = replacement.message->topic().data();
   apply_batch(state, {std::move(replacement), RetainedSet{2}});
   // Body 1 and its topic are gone; the key must not view that memory.
   EXPECT_EQ(state.message(1), nullptr);
@@ -180,13 +180,13 @@ TEST(State, RecoveredMessagesAreTheBodiesAndOnlyExpiringOnesAreCopied) {
   RecoveredState out = state.to_recovered(time);
   ASSERT_EQ(out.retained.size(), 2u);
   for (const session::MessagePtr& message : out.retained) {
-    if (message->topic == "t") {
+    if (message->topic() == "t") {
       EXPECT_EQ(message, plain.message);
-      EXPECT_FALSE(message->expires_at);
+      EXPECT_FALSE(message->expires_at());
     } else {
       EXPECT_NE(message, expiring.message);
-      EXPECT_EQ(message->expires_at, time.steady + std::chrono::seconds(9));
-      EXPECT_EQ(message->payload, "p");
+      EXPECT_EQ(message->expires_at(), time.steady + std::chrono::seconds(9));
+      EXPECT_EQ(message->payload(), "p");
       EXPECT_EQ(message->store_id(), 2u);
     }
   }
@@ -197,7 +197,7 @@ TEST(State, RecoveredRetainedMessagesComeInTopicOrder) {
   apply_batch(state, {put(1, "m"), put(2, "b/2"), put(3, "z"), put(4, "b/1"), RetainedSet{1}, RetainedSet{2},
                       RetainedSet{3}, RetainedSet{4}});
   std::vector<std::string> topics;
-  for (const auto& message : state.to_recovered(TimeBase::now()).retained) topics.push_back(message->topic);
+  for (const auto& message : state.to_recovered(TimeBase::now()).retained) topics.emplace_back(message->topic());
   EXPECT_EQ(topics, (std::vector<std::string>{"b/1", "b/2", "m", "z"}));
 }
 
