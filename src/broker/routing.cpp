@@ -30,18 +30,19 @@ uint32_t remaining_seconds(TimePoint expires_at, TimePoint now) {
 
 // ---------------------------------------------------------------- inbound PUBLISH
 
-session::MessagePtr Broker::make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const {
-  return session::make_message(publish.topic, publish.payload, publish.qos, publish.retain, &publish.properties, now,
+session::MessagePtr Broker::make_message(Client& client, mqtt::PublishFrame& publish, TimePoint now) const {
+  mqtt::Properties* properties = publish.properties ? &*publish.properties : nullptr;
+  return session::make_message(publish.topic, publish.payload, publish.qos, publish.retain, properties, now,
                                client.session ? client.session->id() : 0);
 }
 
-void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now) {
+void Broker::handle_publish(Client& client, mqtt::PublishFrame& publish, TimePoint now) {
   ++stats_.publish_received;
   if (publish.retain && !config_.retain_available) {
     fail_connection(client, ReasonCode::retain_not_supported, "retained PUBLISH while retain is off", now);
     return;
   }
-  if (!publish.properties.subscription_identifiers.empty()) {
+  if (publish.properties && !publish.properties->subscription_identifiers.empty()) {
     fail_connection(client, ReasonCode::protocol_error, "PUBLISH from a client carries a Subscription Identifier [MQTT-3.3.4-6]",
                     now);
     return;
@@ -71,7 +72,7 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
   if (!allowed) {
     log::debug("Client {} may not publish to {}: dropped.", client.client_id, publish.topic);
     reason = ReasonCode::not_authorized;
-  } else if (route(make_message(client, std::move(publish), now), now) == 0) {
+  } else if (route(make_message(client, publish, now), now) == 0) {
     reason = ReasonCode::no_matching_subscribers;
   }
   if (qos == QoS::at_least_once) send(client, mqtt::Ack{mqtt::PacketType::puback, packet_id, reason});
