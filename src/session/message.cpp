@@ -2,6 +2,7 @@
 // bytes, allocated at the exact size and freed by the last MessagePtr.
 #include "session/message.h"
 
+#include <cassert>
 #include <cstring>
 #include <new>
 
@@ -43,6 +44,7 @@ Message::Message(std::string_view topic, std::string_view payload, MessageFields
 Message::~Message() { delete properties_; }
 
 MessagePtr Message::create(std::string_view topic, std::string_view payload, MessageFields fields) {
+  assert(topic.size() <= kMaxTopicSize && payload.size() <= kMaxPayloadSize);
   void* block = ::operator new(sizeof(Message) + topic.size() + payload.size());
   return MessagePtr(new (block) Message(topic, payload, fields));
 }
