@@ -41,7 +41,7 @@ struct MessageFields {
 class Message {
  public:
   // The bounds that the header's field widths rely on: a topic name is at
-  // most 65,535 bytes [MQTT-1.5.4-1 length prefix], and a payload cannot be
+  // most 65,535 bytes (a two-byte length, spec 1.5.4), and a payload cannot be
   // longer than the largest packet (Remaining Length at most 268,435,455).
   static constexpr size_t kMaxTopicSize = 0xFFFF;
   static constexpr size_t kMaxPayloadSize = (size_t{1} << 28) - 1;

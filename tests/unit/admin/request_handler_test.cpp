@@ -231,7 +231,7 @@ TEST_F(RequestHandlerTest, PeerGoneStopsTheStream) {
   EXPECT_EQ(port.limits.size(), 1u);  // no further chunk fetched
 }
 
-// A stored message holds at most a 65,535-byte topic [MQTT-1.5.4-1]: an
+// A stored message holds at most a 65,535-byte topic (spec 1.5.4: a two-byte length): an
 // import names no topic a client could not have published.
 TEST(RetainedJson, TopicLongerThanAnyPublishIsRefused) {
   const std::string longest(0xFFFF, 't');
