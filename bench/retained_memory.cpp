@@ -50,32 +50,28 @@ int main(int argc, char** argv) {
   std::vector<session::MessagePtr> messages;
   messages.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    auto message = std::make_shared<session::Message>();
-    message->topic = topic_of(i);
-    message->payload = std::string(payload_size, 'x');
-    message->retain = true;
-    messages.push_back(std::move(message));
+    messages.push_back(session::Message::create(topic_of(i), std::string(payload_size, 'x'), {.retain = true}));
   }
   const size_t message_bytes = heap_in_use() - before - count * sizeof(session::MessagePtr);
-  report("session::Message (make_shared)", message_bytes, count, topic_and_payload);
+  report("session::Message (one block)", message_bytes, count, topic_and_payload);
 
   before = heap_in_use();
   stellwerk::topics::RetainedTree<session::MessagePtr, stellwerk::topics::TopicOfPointee> tree;
-  for (const auto& message : messages) tree.set(message->topic, message);
+  for (const auto& message : messages) tree.set(message->topic(), message);
   const size_t tree_bytes = heap_in_use() - before;
   report("RetainedTree nodes (levels, maps, pointer)", tree_bytes, count, 0);
   report("broker total: tree + Message", tree_bytes + message_bytes, count, topic_and_payload);
 
   // The store's id of each message lives in session::Message::store_id(),
-  // in padding: no registry on the broker's side any more.
-  std::printf("%-44s %9.1f B/message (in session::Message's padding)\n", "store: message ids (broker thread)", 0.0);
+  // in its header: no registry on the broker's side any more.
+  std::printf("%-44s %9.1f B/message (in session::Message's header)\n", "store: message ids (broker thread)", 0.0);
 
   before = heap_in_use();
   {
     store::State state;
     const store::TimeBase time = store::TimeBase::now();
     for (size_t i = 0; i < count; ++i) {
-      state.apply(store::record::MessagePut{i + 1, messages[i], time.to_wall(messages[i]->expires_at)});
+      state.apply(store::record::MessagePut{i + 1, messages[i], time.to_wall(messages[i]->expires_at())});
       state.apply(store::record::RetainedSet{i + 1});
       state.end_batch();  // one batch per retained PUBLISH, as the broker writes them
     }

@@ -24,12 +24,8 @@ double seconds_since(Clock::time_point start) {
 }
 
 session::MessagePtr retained_message(size_t i, size_t payload_size) {
-  auto message = std::make_shared<session::Message>();
-  message->topic = fmt::format("fleet/site-{:04}/device-{:07}/state", i % 1000, i);
-  message->payload = std::string(payload_size, 'x');
-  message->qos = mqtt::QoS::at_least_once;
-  message->retain = true;
-  return message;
+  return session::Message::create(fmt::format("fleet/site-{:04}/device-{:07}/state", i % 1000, i),
+                                  std::string(payload_size, 'x'), {.qos = mqtt::QoS::at_least_once, .retain = true});
 }
 
 bool commit_and_wait(store::Store& target, store::Batch&& batch) {

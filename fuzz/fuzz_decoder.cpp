@@ -2,7 +2,9 @@
 // version (3.1, 3.1.1, 5); the rest goes through scan_frame and decode_packet
 // as a connection would feed it. Whatever decodes must re-encode to
 // encoded_size() bytes that decode to the same packet and encode identically
-// again; anything else aborts, which libFuzzer reports as a crash.
+// again; a PUBLISH frame must get the same result from the broker's fast path
+// (decode_publish_frame) as from decode_packet. Anything else aborts, which
+// libFuzzer reports as a crash.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +47,24 @@ void check_round_trip(const Packet& packet, Version version) {
   if (bytes_again != bytes) fail("encoding is not stable", type);
 }
 
+// The fast path's view and decode_packet agree: the same fields, or the
+// same error.
+void check_publish_frame(std::span<const uint8_t> frame, const stellwerk::Result<Packet, DecodeError>& decoded,
+                         Version version) {
+  if (frame.empty() || frame[0] >> 4 != static_cast<uint8_t>(PacketType::publish)) return;
+  PublishFrame view;
+  const auto fast = decode_publish_frame(frame, version, view);
+  if (fast.ok() != decoded.ok()) fail("fast and slow PUBLISH decoders disagree", decoded.ok() ? fast.error().why : "");
+  if (!decoded.ok()) {
+    if (fast.error().why != decoded.error().why) fail("fast and slow PUBLISH errors differ", fast.error().why);
+    return;
+  }
+  Publish from_view;
+  assign_publish(std::move(view), from_view);
+  const Publish& publish = std::get<Publish>(*decoded);
+  if (!(from_view == publish)) fail("fast PUBLISH view differs from decode_packet", publish.topic);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -53,8 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> input(data + 1, size - 1);
   FrameScan scan = scan_frame(input);
   if (scan.status != FrameStatus::complete) return 0;
-  auto decoded = decode_packet(input.first(scan.header.total_size()), version);
+  const auto frame = input.first(scan.header.total_size());
+  auto decoded = decode_packet(frame, version);
   if (decoded.ok()) check_round_trip(*decoded, version);
+  check_publish_frame(frame, decoded, version);
   // The whole input as one frame exercises the size-mismatch path too.
   if (scan.header.total_size() != input.size()) (void)decode_packet(input, version).ok();
   return 0;

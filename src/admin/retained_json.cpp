@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/base64.h"
+#include "mqtt/codec.h"
 #include "mqtt/validate.h"
 
 namespace stellwerk::admin {
@@ -103,14 +104,20 @@ Result<mqtt::Publish, std::string> retained_from_json(const json& record) {
   if (!record.is_object()) return fail(std::string("a record must be a JSON object"));
   mqtt::Publish message;
   message.retain = true;
+  // A topic and payload no PUBLISH could carry are refused as a client's
+  // would be: the stored message's header has room for no more.
   if (!record.contains("topic") || !record["topic"].is_string() ||
       !mqtt::is_valid_topic_name(record["topic"].get_ref<const std::string&>())) {
     return fail(std::string("\"topic\" must be a topic name without wildcards"));
   }
   message.topic = record["topic"].get<std::string>();
+  if (message.topic.size() > 0xFFFF) return fail(std::string("\"topic\" is longer than 65,535 bytes"));
   const json* payload = record.contains("payload") ? &record["payload"] : nullptr;
   auto bytes = payload && payload->is_string() ? base64_decode_to_string(payload->get_ref<const std::string&>()) : std::nullopt;
   if (!bytes) return fail(fmt::format("{}: \"payload\" must be base64", message.topic));
+  if (bytes->size() > mqtt::kMaxRemainingLength) {
+    return fail(fmt::format("{}: \"payload\" is larger than any PUBLISH can be", message.topic));
+  }
   message.payload = std::move(*bytes);
   std::optional<uint8_t> qos;
   if (auto read = read_integer<uint8_t>(record, "qos", 2, qos); !read) {

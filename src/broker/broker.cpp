@@ -62,10 +62,18 @@ void Broker::on_data(ConnectionId id, std::span<const uint8_t> bytes, TimePoint 
 void Broker::process_input(Client& first, TimePoint now) {
   const ConnectionId id = first.id;
   Client* client = &first;
+  mqtt::PublishFrame publish;  // reused: its properties are built only when a packet has any
   while (client->protocol.phase() != protocol::Phase::closed && !client->pending_connect) {
     if (auto ack = client->protocol.next_short_ack(now)) {
       ++stats_.packets_received;
       handle_ack(*client, *ack, now);
+      client = find_client(id);
+      if (!client) return;
+      continue;
+    }
+    if (client->protocol.next_publish(now, publish)) {
+      ++stats_.packets_received;
+      handle_publish(*client, publish, now);
       client = find_client(id);
       if (!client) return;
       continue;
@@ -95,7 +103,8 @@ void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now)
         if constexpr (std::is_same_v<T, mqtt::Connect>) {
           handle_connect(client, std::move(p), now);
         } else if constexpr (std::is_same_v<T, mqtt::Publish>) {
-          handle_publish(client, std::move(p), now);
+          mqtt::PublishFrame view{p.topic, p.payload, std::move(p.properties), p.qos, p.dup, p.retain, p.packet_id};
+          handle_publish(client, view, now);
         } else if constexpr (std::is_same_v<T, mqtt::Ack>) {
           handle_ack(client, p, now);
         } else if constexpr (std::is_same_v<T, mqtt::Subscribe>) {
@@ -391,8 +400,7 @@ void Broker::publish_will(session::Session& session, TimePoint now) {
   mqtt::Will will = std::move(*lifetime.will);
   lifetime.will.reset();
   lifetime.will_due_at.reset();
-  route(session::make_message(std::move(will.topic), std::move(will.payload), will.qos, will.retain,
-                              std::move(will.properties), now, session.id()),
+  route(session::make_message(will.topic, will.payload, will.qos, will.retain, &will.properties, now, session.id()),
         now);
 }
 

@@ -188,8 +188,10 @@ class Broker {
   void send_auth(Client& client, mqtt::ReasonCode reason, std::string server_data);
 
   // routing (routing.cpp)
-  void handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now);
-  session::MessagePtr make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const;
+  // `publish` borrows the client's input (fast path) or an mqtt::Publish
+  // (slow path); the message made from it copies what it keeps.
+  void handle_publish(Client& client, mqtt::PublishFrame& publish, TimePoint now);
+  session::MessagePtr make_message(Client& client, mqtt::PublishFrame& publish, TimePoint now) const;
   size_t route(const session::MessagePtr& message, TimePoint now);
   void update_retained(const session::MessagePtr& message);
   void handle_ack(Client& client, const mqtt::Ack& ack, TimePoint now);

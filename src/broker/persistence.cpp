@@ -56,7 +56,7 @@ bool was_connected(const store::SessionInfo& info) {
 
 void Broker::restore(const store::RecoveredState& state, TimePoint now) {
   const store::TimeBase time = store::TimeBase::now();
-  for (const session::MessagePtr& message : state.retained) retained_.set(message->topic, message);
+  for (const session::MessagePtr& message : state.retained) retained_.set(message->topic(), message);
   std::vector<session::Session*> were_connected;
   for (const store::RecoveredSession& recovered : state.sessions) {
     auto fresh = std::make_unique<session::Session>(next_session_id_++, recovered.client_id);

@@ -25,14 +25,14 @@ const PublishCache::Form& PublishCache::form_for(const session::Message& message
   Form& form = forms_[v5][with_packet_id];
   if (form.made) return form;
   mqtt::PublishView publish;
-  publish.topic = message.topic;
-  publish.payload = message.payload;
+  publish.topic = message.topic();
+  publish.payload = message.payload();
   publish.qos = with_packet_id ? mqtt::QoS::at_least_once : mqtt::QoS::at_most_once;
   publish.packet_id = with_packet_id ? 1 : 0;
   if (v5) publish.properties = &message.properties();
   form.bytes.clear();
   mqtt::encode_publish(publish, v5 ? mqtt::Version::v5 : mqtt::Version::v311, form.bytes);
-  form.packet_id_offset = fixed_header_size(form.bytes) + 2 + message.topic.size();
+  form.packet_id_offset = fixed_header_size(form.bytes) + 2 + message.topic().size();
   form.made = true;
   return form;
 }

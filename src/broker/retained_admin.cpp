@@ -17,15 +17,15 @@ bool is_sys_topic(std::string_view topic) { return topic.starts_with("$SYS"); }
 
 mqtt::Publish to_publish(const session::Message& message, bool with_payload, TimePoint now) {
   mqtt::Publish publish;
-  publish.topic = message.topic;
+  publish.topic = message.topic();
   publish.retain = true;
-  publish.qos = message.qos;
+  publish.qos = message.qos();
   if (!with_payload) return publish;
-  publish.payload = message.payload;
+  publish.payload = message.payload();
   publish.properties = message.properties();
   publish.properties.message_expiry_interval.reset();
-  if (message.expires_at) {
-    const auto left = std::chrono::ceil<std::chrono::seconds>(*message.expires_at - now).count();
+  if (message.expires_at()) {
+    const auto left = std::chrono::ceil<std::chrono::seconds>(*message.expires_at() - now).count();
     publish.properties.message_expiry_interval = static_cast<uint32_t>(std::max<int64_t>(left, 1));
   }
   return publish;
@@ -54,10 +54,7 @@ size_t Broker::clear_retained(const std::vector<std::string>& topics) {
   size_t cleared = 0;
   for (const std::string& topic : topics) {
     if (retained_.find(topic) == nullptr) continue;
-    auto empty = std::make_shared<session::Message>();
-    empty->topic = topic;
-    empty->retain = true;
-    update_retained(empty);
+    update_retained(session::Message::create(topic, {}, {.retain = true}));
     ++cleared;
   }
   commit_batch();
@@ -66,8 +63,7 @@ size_t Broker::clear_retained(const std::vector<std::string>& topics) {
 
 void Broker::set_retained(std::vector<mqtt::Publish> messages, TimePoint now) {
   for (mqtt::Publish& publish : messages) {
-    update_retained(session::make_message(std::move(publish.topic), std::move(publish.payload), publish.qos, true,
-                                          std::move(publish.properties), now, 0));
+    update_retained(session::make_message(publish.topic, publish.payload, publish.qos, true, &publish.properties, now, 0));
   }
   commit_batch();
 }

@@ -94,7 +94,7 @@ void Broker::send_backlog(Client& client, session::Session& session, BacklogPace
       backlog->fetched.pop_front();
       continue;
     }
-    const QoS qos = lower_qos(message->qos, backlog->max_qos);
+    const QoS qos = lower_qos(message->qos(), backlog->max_qos);
     // Only the output can pace QoS 0; it asks for the continuation.
     if (qos == QoS::at_most_once && pace == BacklogPace::acks) {
       outbox_.want_drain(client.id);
@@ -123,16 +123,16 @@ void Broker::fetch_retained(session::RetainedBacklog& backlog) const {
                           return ++fetched < kFetchBatch;
                         });
   if (fetched < kFetchBatch) backlog.walk_done = true;
-  if (fetched > 0) backlog.cursor = backlog.fetched.back()->topic;
+  if (fetched > 0) backlog.cursor = backlog.fetched.back()->topic();
 }
 
 session::MessagePtr Broker::current_retained(const session::Session& session, const session::Message& fetched,
                                              TimePoint now) const {
   // The topic may have changed or been cleared since it was fetched: the
   // client gets the state as it is now.
-  const session::MessagePtr* current = retained_.find(fetched.topic);
+  const session::MessagePtr* current = retained_.find(fetched.topic());
   if (!current || (*current)->expired(now)) return nullptr;
-  if (!may_read(session, (*current)->topic)) return nullptr;
+  if (!may_read(session, (*current)->topic())) return nullptr;
   return *current;
 }
 

@@ -30,18 +30,19 @@ uint32_t remaining_seconds(TimePoint expires_at, TimePoint now) {
 
 // ---------------------------------------------------------------- inbound PUBLISH
 
-session::MessagePtr Broker::make_message(Client& client, mqtt::Publish&& publish, TimePoint now) const {
-  return session::make_message(std::move(publish.topic), std::move(publish.payload), publish.qos, publish.retain,
-                               std::move(publish.properties), now, client.session ? client.session->id() : 0);
+session::MessagePtr Broker::make_message(Client& client, mqtt::PublishFrame& publish, TimePoint now) const {
+  mqtt::Properties* properties = publish.properties ? &*publish.properties : nullptr;
+  return session::make_message(publish.topic, publish.payload, publish.qos, publish.retain, properties, now,
+                               client.session ? client.session->id() : 0);
 }
 
-void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint now) {
+void Broker::handle_publish(Client& client, mqtt::PublishFrame& publish, TimePoint now) {
   ++stats_.publish_received;
   if (publish.retain && !config_.retain_available) {
     fail_connection(client, ReasonCode::retain_not_supported, "retained PUBLISH while retain is off", now);
     return;
   }
-  if (!publish.properties.subscription_identifiers.empty()) {
+  if (publish.properties && !publish.properties->subscription_identifiers.empty()) {
     fail_connection(client, ReasonCode::protocol_error, "PUBLISH from a client carries a Subscription Identifier [MQTT-3.3.4-6]",
                     now);
     return;
@@ -71,7 +72,7 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
   if (!allowed) {
     log::debug("Client {} may not publish to {}: dropped.", client.client_id, publish.topic);
     reason = ReasonCode::not_authorized;
-  } else if (route(make_message(client, std::move(publish), now), now) == 0) {
+  } else if (route(make_message(client, publish, now), now) == 0) {
     reason = ReasonCode::no_matching_subscribers;
   }
   if (qos == QoS::at_least_once) send(client, mqtt::Ack{mqtt::PacketType::puback, packet_id, reason});
@@ -80,16 +81,16 @@ void Broker::handle_publish(Client& client, mqtt::Publish&& publish, TimePoint n
 
 void Broker::update_retained(const session::MessagePtr& message) {
   // An empty retained payload clears the topic and is not stored [MQTT-3.3.1-10].
-  if (message->payload.empty()) {
-    retained_.erase(message->topic);
+  if (message->payload().empty()) {
+    retained_.erase(message->topic());
   } else {
-    retained_.set(message->topic, message);
+    retained_.set(message->topic(), message);
   }
   // $SYS values are the broker's own, rebuilt after a restart: not stored.
-  store::Batch* records = message->topic.starts_with("$SYS") ? nullptr : batch();
+  store::Batch* records = message->topic().starts_with("$SYS") ? nullptr : batch();
   if (!records) return;
-  if (message->payload.empty()) {
-    records->clear_retained(message->topic);
+  if (message->payload().empty()) {
+    records->clear_retained(message->topic());
   } else {
     records->retain(message);
   }
@@ -113,16 +114,16 @@ thread_local std::vector<RouteTarget> spare_route_targets;
 }  // namespace
 
 size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
-  if (message->retain) update_retained(message);
+  if (message->retain()) update_retained(message);
   using Target = RouteTarget;
   std::vector<Target> targets = std::move(spare_route_targets);
   targets.clear();
   const auto eligible = [&](topics::SubscriberId id) { return online_.count(id) > 0; };
   subscriptions_.match(
-      message->topic,
+      message->topic(),
       [&](topics::SubscriberId id, const SubscriptionValue& value, std::string_view group) {
         // [MQTT-3.8.3-3]: No Local keeps a client's own messages from it.
-        if (value.options.no_local && id == message->publisher_session && group.empty()) return;
+        if (value.options.no_local && id == message->publisher_session() && group.empty()) return;
         targets.push_back(Target{id, value.options.max_qos, value.options.retain_as_published, {},
                                  !group.empty()});
         if (value.identifier) targets.back().identifiers.push_back(value.identifier);
@@ -148,9 +149,9 @@ size_t Broker::route(const session::MessagePtr& message, TimePoint now) {
     i = j;
     auto it = sessions_by_id_.find(merged.session);
     if (it == sessions_by_id_.end()) continue;
-    if (!may_read(*it->second, message->topic)) continue;
-    session::Delivery delivery{message, min_qos(message->qos, merged.qos),
-                               merged.retain_as_published && message->retain, std::move(merged.identifiers)};
+    if (!may_read(*it->second, message->topic())) continue;
+    session::Delivery delivery{message, min_qos(message->qos(), merged.qos),
+                               merged.retain_as_published && message->retain(), std::move(merged.identifiers)};
     deliver(*it->second, std::move(delivery), now);
     ++delivered;
   }
@@ -226,7 +227,7 @@ bool Broker::send_shared_publish(Client& client, const session::Delivery& delive
                                  bool paced) {
   const session::Message& message = *delivery.message;
   const bool needs_own_encoding =
-      !delivery.subscription_ids.empty() || message.expires_at || !client.protocol.sends_publish_verbatim();
+      !delivery.subscription_ids.empty() || message.expires_at() || !client.protocol.sends_publish_verbatim();
   if (needs_own_encoding) return false;
   std::string& bytes = output_scratch_;
   bytes.clear();
@@ -254,14 +255,14 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
   publish.dup = dup;
   publish.qos = delivery.qos;
   publish.retain = delivery.retain;
-  publish.topic = message.topic;
+  publish.topic = message.topic();
   publish.packet_id = packet_id;
-  publish.payload = message.payload;
+  publish.payload = message.payload();
   if (client.protocol.is_v5()) {
     publish.properties = message.properties();
     publish.properties.subscription_identifiers = delivery.subscription_ids;
-    if (message.expires_at) {
-      publish.properties.message_expiry_interval = remaining_seconds(*message.expires_at, now);
+    if (message.expires_at()) {
+      publish.properties.message_expiry_interval = remaining_seconds(*message.expires_at(), now);
     }
   }
   std::string& bytes = output_scratch_;
@@ -269,7 +270,7 @@ void Broker::send_publish(Client& client, const session::Delivery& delivery, uin
   if (!client.protocol.encode(std::move(publish), bytes)) {
     ++stats_.publish_dropped;
     if (client.session) ++client.session->counters().dropped_too_large;
-    log::debug("PUBLISH on {} too large for client {}: dropped [MQTT-3.1.2-25].", message.topic,
+    log::debug("PUBLISH on {} too large for client {}: dropped [MQTT-3.1.2-25].", message.topic(),
                client.client_id);
     // A QoS 1/2 message the client can never take is settled as if acknowledged.
     if (packet_id && client.session) {

@@ -9,12 +9,8 @@ namespace stellwerk::broker {
 void Broker::publish_sys_value(const std::string& topic, std::string value, TimePoint now) {
   auto [it, inserted] = last_sys_values_.try_emplace(topic);
   if (!inserted && it->second == value) return;
-  it->second = value;
-  auto message = std::make_shared<session::Message>();
-  message->topic = topic;
-  message->payload = std::move(value);
-  message->retain = true;
-  route(message, now);
+  it->second = std::move(value);
+  route(session::Message::create(topic, it->second, {.retain = true}), now);
 }
 
 void Broker::publish_sys(TimePoint now) {

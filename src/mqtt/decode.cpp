@@ -176,7 +176,7 @@ void decode_connack(Reader& reader, Version version, Connack& connack) {
 }
 
 // [MQTT-3.3.1-4]; [MQTT-3.3.1-2] is a 3.1.1 / v5 rule.
-void read_publish_flags(Reader& reader, uint8_t flags, Version version, Publish& publish) {
+void read_publish_flags(Reader& reader, uint8_t flags, Version version, PublishFrame& publish) {
   uint8_t qos = (flags >> 1) & 0x3;
   if (qos == 3) return reader.malformed("PUBLISH with QoS 3");
   publish.qos = static_cast<QoS>(qos);
@@ -189,26 +189,42 @@ void read_publish_flags(Reader& reader, uint8_t flags, Version version, Publish&
 
 // [MQTT-3.3.2-1] [MQTT-3.3.2-2] [MQTT-4.7.3-1]; v5 3.3.2.1 allows an empty
 // name only together with a Topic Alias.
-void check_publish_topic(Reader& reader, std::string_view topic, const Publish& publish,
-                         Version version) {
+void check_publish_topic(Reader& reader, const PublishFrame& publish, Version version) {
   if (!reader.ok()) return;
-  if (has_wildcard(topic)) return reader.malformed("wildcard in PUBLISH topic name");
-  if (!topic.empty()) return;
+  if (has_wildcard(publish.topic)) return reader.malformed("wildcard in PUBLISH topic name");
+  if (!publish.topic.empty()) return;
   if (!is_v5(version)) return reader.malformed("empty PUBLISH topic name");
-  if (!publish.properties.topic_alias) {
+  if (!publish.properties || !publish.properties->topic_alias) {
     reader.protocol_error("empty PUBLISH topic name without Topic Alias");
   }
 }
 
-void decode_publish(Reader& reader, const FrameHeader& header, Version version, Publish& publish) {
+// Most PUBLISH packets carry no properties: their one-byte length 0 is
+// consumed without building a Properties. Anything else goes through
+// read_properties, so the rules and errors are those of every packet.
+void read_publish_properties(Reader& reader, Version version, std::optional<Properties>& out) {
+  out.reset();
+  if (!is_v5(version)) return;
+  if (reader.remaining() > 0 && reader.peek() == 0) {
+    (void)reader.u8();
+    return;
+  }
+  read_properties(reader, scope_of(PacketType::publish), out.emplace());
+}
+
+void decode_publish_fields(Reader& reader, const FrameHeader& header, Version version, PublishFrame& publish) {
   read_publish_flags(reader, header.flags, version, publish);
-  std::string_view topic = reader.utf8();
-  if (publish.qos != QoS::at_most_once) publish.packet_id = read_packet_id(reader);
-  read_packet_properties(reader, PacketType::publish, version, publish.properties);
-  check_publish_topic(reader, topic, publish, version);
-  if (!reader.ok()) return;
-  publish.topic = topic;
-  publish.payload = reader.rest();
+  publish.topic = reader.utf8();
+  publish.packet_id = publish.qos != QoS::at_most_once ? read_packet_id(reader) : 0;
+  read_publish_properties(reader, version, publish.properties);
+  check_publish_topic(reader, publish, version);
+  publish.payload = reader.ok() ? reader.rest() : std::string_view();
+}
+
+void decode_publish(Reader& reader, const FrameHeader& header, Version version, Publish& publish) {
+  PublishFrame frame;
+  decode_publish_fields(reader, header, version, frame);
+  if (reader.ok()) assign_publish(std::move(frame), publish);
 }
 
 // --- acknowledgements --------------------------------------------------------
@@ -372,22 +388,61 @@ void decode_body(Reader& reader, const FrameHeader& header, Version version, Pac
   }
 }
 
-// Everything but CONNECT, whose version is only known once it is read.
-void decode_versioned(Reader& reader, const FrameHeader& header, Version version, Packet& out) {
+// What every packet but CONNECT (whose version is only known once it is
+// read) checks before its body.
+void start_versioned(Reader& reader, const FrameHeader& header, Version version) {
   reader.require_minimal_varints(is_v5(version));
   check_header_length_form(reader, header, version);
   if (header.type != PacketType::publish) check_reserved_flags(reader, header, version);
+}
+
+void decode_versioned(Reader& reader, const FrameHeader& header, Version version, Packet& out) {
+  start_versioned(reader, header, version);
   decode_body(reader, header, version, out);
+}
+
+// The header of a frame that must be exactly one whole packet; nullopt when
+// the bytes say otherwise.
+std::optional<FrameHeader> whole_frame_header(std::span<const uint8_t> frame) {
+  FrameScan scan = scan_frame(frame);
+  if (scan.status != FrameStatus::complete || scan.header.total_size() != frame.size()) return std::nullopt;
+  return scan.header;
+}
+
+DecodeError frame_size_mismatch() {
+  return DecodeError{ReasonCode::malformed_packet, "frame size does not match its header"};
 }
 
 }  // namespace
 
-Result<Packet, DecodeError> decode_packet(std::span<const uint8_t> frame, Version version) {
-  FrameScan scan = scan_frame(frame);
-  if (scan.status != FrameStatus::complete || scan.header.total_size() != frame.size()) {
-    return fail(DecodeError{ReasonCode::malformed_packet, "frame size does not match its header"});
+void assign_publish(PublishFrame&& frame, Publish& publish) {
+  publish.qos = frame.qos;
+  publish.dup = frame.dup;
+  publish.retain = frame.retain;
+  publish.packet_id = frame.packet_id;
+  publish.topic = frame.topic;
+  publish.payload = frame.payload;
+  publish.properties = frame.properties ? std::move(*frame.properties) : Properties{};
+}
+
+Status<DecodeError> decode_publish_frame(std::span<const uint8_t> frame, Version version, PublishFrame& out) {
+  const std::optional<FrameHeader> header = whole_frame_header(frame);
+  if (!header) return fail(frame_size_mismatch());
+  if (header->type != PacketType::publish) {
+    return fail(DecodeError{ReasonCode::malformed_packet, "not a PUBLISH"});
   }
-  const FrameHeader& header = scan.header;
+  Reader reader(frame.subspan(header->header_size));
+  start_versioned(reader, *header, version);
+  decode_publish_fields(reader, *header, version, out);
+  // The payload is the rest of the frame: no trailing bytes to check.
+  if (!reader.ok()) return fail(reader.take_error());
+  return {};
+}
+
+Result<Packet, DecodeError> decode_packet(std::span<const uint8_t> frame, Version version) {
+  const std::optional<FrameHeader> whole = whole_frame_header(frame);
+  if (!whole) return fail(frame_size_mismatch());
+  const FrameHeader& header = *whole;
   Reader reader(frame.subspan(header.header_size));
   uint8_t level = 0;
   // Decoded in place: the packet structs are large enough that moves show up.

@@ -60,6 +60,8 @@ class Reader {
     return value;
   }
   uint32_t varint();
+  // The next byte without consuming it; 0 at the end.
+  uint8_t peek() const { return pos_ != end_ ? *pos_ : 0; }
   std::string_view bytes(size_t count) {
     if (!need(count)) return {};
     std::string_view view(reinterpret_cast<const char*>(pos_), count);

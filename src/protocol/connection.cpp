@@ -92,6 +92,27 @@ std::optional<mqtt::Ack> Connection::next_short_ack(TimePoint now) {
   return mqtt::Ack{type, packet_id, ReasonCode::success, {}};
 }
 
+bool Connection::next_publish(TimePoint now, mqtt::PublishFrame& out) {
+  // The previous PUBLISH's views are done with: its bytes may go now.
+  compact_input();
+  if (phase_ != Phase::connected) return false;
+  const std::span<const uint8_t> pending = std::span<const uint8_t>(input_).subspan(input_offset_);
+  const mqtt::FrameScan scan = mqtt::scan_frame(pending);
+  if (scan.status != mqtt::FrameStatus::complete || scan.header.type != mqtt::PacketType::publish) return false;
+  if (scan.header.total_size() > limits_.max_packet_size) return false;
+  const auto frame = pending.first(scan.header.total_size());
+  if (!mqtt::decode_publish_frame(frame, version_, out).ok()) return false;
+  const std::optional<uint16_t> alias = out.properties ? out.properties->topic_alias : std::nullopt;
+  std::string_view topic;
+  if (resolve_alias(out.topic, alias, topic)) return false;
+  out.topic = topic;
+  if (out.properties) out.properties->topic_alias.reset();
+  // Consumed, but not compacted: `out` borrows the buffer until the next call.
+  input_offset_ += frame.size();
+  last_received_ = now;
+  return true;
+}
+
 Result<std::optional<mqtt::Packet>, ProtocolError> Connection::check_sequence(mqtt::Packet packet) {
   const bool is_connect = std::holds_alternative<mqtt::Connect>(packet);
   const auto type = mqtt::packet_type(packet);
@@ -126,26 +147,37 @@ Result<std::optional<mqtt::Packet>, ProtocolError> Connection::check_sequence(mq
 }
 
 std::optional<ProtocolError> Connection::resolve_inbound_alias(mqtt::Publish& publish) {
-  if (!publish.properties.topic_alias) {
-    if (publish.topic.empty()) return ProtocolError{ReasonCode::protocol_error, "empty topic without alias"};
+  std::string_view topic;
+  if (auto failure = resolve_alias(publish.topic, publish.properties.topic_alias, topic)) return failure;
+  publish.properties.topic_alias.reset();
+  if (publish.topic.empty()) publish.topic = topic;
+  return std::nullopt;
+}
+
+// The topic a PUBLISH names: its own (remembered under its alias, if it
+// carries one) or the one its alias stands for. On an error nothing changes.
+std::optional<ProtocolError> Connection::resolve_alias(std::string_view topic, std::optional<uint16_t> alias,
+                                                       std::string_view& resolved) {
+  if (!alias) {
+    if (topic.empty()) return ProtocolError{ReasonCode::protocol_error, "empty topic without alias"};
+    resolved = topic;
     return std::nullopt;
   }
-  const uint16_t alias = *publish.properties.topic_alias;
-  if (alias == 0 || alias > limits_.topic_alias_maximum) {
+  if (*alias == 0 || *alias > limits_.topic_alias_maximum) {
     return ProtocolError{ReasonCode::topic_alias_invalid,
-                         fmt::format("topic alias {} outside 1..{} [MQTT-3.3.2-8]", alias,
+                         fmt::format("topic alias {} outside 1..{} [MQTT-3.3.2-8]", *alias,
                                      limits_.topic_alias_maximum)};
   }
-  publish.properties.topic_alias.reset();
-  if (!publish.topic.empty()) {
-    aliases().inbound[alias] = publish.topic;
+  if (!topic.empty()) {
+    aliases().inbound[*alias] = topic;
+    resolved = topic;
     return std::nullopt;
   }
-  auto it = aliases().inbound.find(alias);
+  auto it = aliases().inbound.find(*alias);
   if (it == aliases().inbound.end()) {
-    return ProtocolError{ReasonCode::protocol_error, fmt::format("unknown topic alias {}", alias)};
+    return ProtocolError{ReasonCode::protocol_error, fmt::format("unknown topic alias {}", *alias)};
   }
-  publish.topic = it->second;
+  resolved = it->second;
   return std::nullopt;
 }
 

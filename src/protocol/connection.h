@@ -62,6 +62,17 @@ class Connection {
   // next_packet(), which decodes and judges it.
   std::optional<mqtt::Ack> next_short_ack(TimePoint now);
 
+  // The common case of inbound traffic, without building an mqtt::Packet:
+  // when the next complete frame is a PUBLISH on a connected session, within
+  // the maximum packet size, well-formed and with a topic alias (if any) that
+  // resolves, it is consumed into `out` and true is returned. `out`'s topic
+  // and payload point into this connection's input buffer (or its alias
+  // table) and stay valid until the next call of feed(), next_packet(),
+  // next_short_ack() or next_publish(). Anything else, a PUBLISH that breaks
+  // a rule included, is left for next_packet(), which decodes and judges it
+  // exactly as before: the fast path never decides an error itself.
+  [[nodiscard]] bool next_publish(TimePoint now, mqtt::PublishFrame& out);
+
   // Called by the broker once it accepted the CONNECT.
   void accept_connect(const mqtt::Connect& connect, uint16_t effective_keep_alive);
 
@@ -94,6 +105,8 @@ class Connection {
  private:
   Result<std::optional<mqtt::Packet>, ProtocolError> check_sequence(mqtt::Packet packet);
   std::optional<ProtocolError> resolve_inbound_alias(mqtt::Publish& publish);
+  std::optional<ProtocolError> resolve_alias(std::string_view topic, std::optional<uint16_t> alias,
+                                             std::string_view& resolved);
   std::optional<std::pair<std::string, uint16_t>> apply_outbound_alias(mqtt::Publish& publish);
   static void strip_optional_properties(mqtt::Packet& packet);
   void compact_input();

@@ -1,23 +1,80 @@
+// One block per message: the header, then the topic bytes, then the payload
+// bytes, allocated at the exact size and freed by the last MessagePtr.
 #include "session/message.h"
+
+#include <cassert>
+#include <cstring>
+#include <new>
 
 namespace stellwerk::session {
 
-MessagePtr make_message(std::string topic, std::string payload, mqtt::QoS qos, bool retain,
-                        mqtt::Properties properties, TimePoint now, uint64_t publisher_session) {
-  auto message = std::make_shared<Message>();
-  message->topic = std::move(topic);
-  message->payload = std::move(payload);
-  message->qos = qos;
-  message->retain = retain;
-  properties.topic_alias.reset();
-  properties.subscription_identifiers.clear();
-  properties.will_delay_interval.reset();
-  if (properties.message_expiry_interval) {
-    message->expires_at = now + std::chrono::seconds(*properties.message_expiry_interval);
+static_assert(sizeof(Message) == 40, "the header is what every stored message pays: keep it at 40 bytes");
+
+namespace {
+
+const mqtt::Properties& empty_properties() {
+  static const mqtt::Properties none;
+  return none;
+}
+
+// Properties worth keeping: none at all is the common case, and an empty
+// set costs a heap block for nothing.
+const mqtt::Properties* adopt_properties(std::unique_ptr<mqtt::Properties>& properties) {
+  if (!properties || *properties == empty_properties()) return nullptr;
+  return properties.release();
+}
+
+}  // namespace
+
+const mqtt::Properties& Message::no_properties() { return empty_properties(); }
+
+Message::Message(std::string_view topic, std::string_view payload, MessageFields& fields)
+    : payload_size_(static_cast<uint32_t>(payload.size())),
+      qos_(static_cast<uint32_t>(fields.qos)),
+      retain_(fields.retain ? 1 : 0),
+      topic_size_(static_cast<uint16_t>(topic.size())),
+      publisher_session_(fields.publisher_session),
+      expires_at_(fields.expires_at.value_or(kNoExpiry)),
+      properties_(adopt_properties(fields.properties)) {
+  // memcpy with a null source is undefined even for 0 bytes.
+  if (!topic.empty()) std::memcpy(bytes(), topic.data(), topic.size());
+  if (!payload.empty()) std::memcpy(bytes() + topic.size(), payload.data(), payload.size());
+}
+
+Message::~Message() { delete properties_; }
+
+MessagePtr Message::create(std::string_view topic, std::string_view payload, MessageFields fields) {
+  assert(topic.size() <= kMaxTopicSize && payload.size() <= kMaxPayloadSize);
+  void* block = ::operator new(sizeof(Message) + topic.size() + payload.size());
+  return MessagePtr(new (block) Message(topic, payload, fields));
+}
+
+void Message::release(const Message* message) {
+  // acq_rel: the last owner sees every other owner's reads finished before
+  // it frees the block.
+  if (message->references_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  message->~Message();
+  ::operator delete(const_cast<Message*>(message));
+}
+
+std::unique_ptr<mqtt::Properties> properties_if_any(mqtt::Properties&& properties) {
+  if (properties == empty_properties()) return nullptr;
+  return std::make_unique<mqtt::Properties>(std::move(properties));
+}
+
+MessagePtr make_message(std::string_view topic, std::string_view payload, mqtt::QoS qos, bool retain,
+                        mqtt::Properties* properties, TimePoint now, uint64_t publisher_session) {
+  MessageFields fields{.qos = qos, .retain = retain, .publisher_session = publisher_session};
+  if (properties) {
+    properties->topic_alias.reset();
+    properties->subscription_identifiers.clear();
+    properties->will_delay_interval.reset();
+    if (properties->message_expiry_interval) {
+      fields.expires_at = now + std::chrono::seconds(*properties->message_expiry_interval);
+    }
+    fields.properties = properties_if_any(std::move(*properties));
   }
-  message->set_properties(std::move(properties));
-  message->publisher_session = publisher_session;
-  return message;
+  return Message::create(topic, payload, std::move(fields));
 }
 
 }  // namespace stellwerk::session

@@ -1,55 +1,78 @@
 // An application message as the broker stores it: immutable once published and
 // shared (reference counted) by every queue that holds it, so a payload sent to
 // a thousand subscribers is stored once (DESIGN.md, principle 3).
+//
+// DESIGN: one heap block per message. A 40-byte header (reference count,
+// sizes, qos and retain, the store id, the publisher, the expiry deadline and
+// a pointer to the rarely present v5 properties) is followed in the same
+// block by the topic bytes and then the payload bytes. A retained fleet of a
+// million devices therefore costs one allocation per message and nothing
+// beyond the header and malloc's own rounding (issue 4: at most 64 bytes
+// per retained message above topic and payload, tree included). The count is
+// intrusive, so a MessagePtr is one pointer wide; it is atomic because
+// messages cross threads (workers, the store's snapshot thread).
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
-#include <string>
+#include <string_view>
 
-#include "base/boxed.h"
 #include "base/clock.h"
 #include "mqtt/packet.h"
 
 namespace stellwerk::session {
 
-struct Message {
-  std::string topic;
-  std::string payload;
+class MessagePtr;
+
+// What a message carries besides its topic and payload, for Message::create.
+struct MessageFields {
   mqtt::QoS qos = mqtt::QoS::at_most_once;
   bool retain = false;
-
- private:
-  // store_id(), split to fill the padding; atomic so that a message shared
-  // across threads stays race-free however it is used.
-  mutable std::atomic<uint16_t> store_id_low_{0};
-  mutable std::atomic<uint32_t> store_id_high_{0};
-
- public:
-  // v5 properties forwarded to subscribers: payload format, content type,
-  // response topic, correlation data, user properties. Topic alias,
-  // subscription identifiers and message expiry are per delivery. Kept on
-  // the heap and only when there are any: most messages carry none, and
-  // inline they would cost 488 bytes per stored message.
-  const mqtt::Properties& properties() const { return properties_ ? *properties_ : no_properties(); }
-  void set_properties(mqtt::Properties properties) {
-    if (properties == no_properties()) {
-      properties_.reset();
-    } else {
-      properties_ = std::move(properties);
-    }
-  }
   std::optional<TimePoint> expires_at;  // from Message Expiry Interval
   uint64_t publisher_session = 0;       // for No Local; 0 = the broker itself
+  // v5 properties forwarded to subscribers: payload format, content type,
+  // response topic, correlation data, user properties. Null or empty: none.
+  std::unique_ptr<mqtt::Properties> properties;
+};
+
+class Message {
+ public:
+  // The bounds that the header's field widths rely on: a topic name is at
+  // most 65,535 bytes (a two-byte length, spec 1.5.4), and a payload cannot be
+  // longer than the largest packet (Remaining Length at most 268,435,455).
+  static constexpr size_t kMaxTopicSize = 0xFFFF;
+  static constexpr size_t kMaxPayloadSize = (size_t{1} << 28) - 1;
+
+  // Copies topic and payload once into a new block. Both must be within the
+  // bounds above (callers hold decoded MQTT, which is).
+  static MessagePtr create(std::string_view topic, std::string_view payload, MessageFields fields);
+
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  std::string_view topic() const { return {bytes(), topic_size_}; }
+  std::string_view payload() const { return {bytes() + topic_size_, payload_size_}; }
+  mqtt::QoS qos() const { return static_cast<mqtt::QoS>(qos_); }
+  bool retain() const { return retain_ != 0; }
+  uint64_t publisher_session() const { return publisher_session_; }
+  std::optional<TimePoint> expires_at() const {
+    if (expires_at_ == kNoExpiry) return std::nullopt;
+    return expires_at_;
+  }
+  bool expired(TimePoint now) const { return expires_at_ != kNoExpiry && expires_at_ <= now; }
+  const mqtt::Properties& properties() const { return properties_ ? *properties_ : no_properties(); }
+  bool has_properties() const { return properties_ != nullptr; }
 
   // The durable store's id of this message (store/batch.h), 0 until the
   // store first records it: kept here so that naming a message in the log
   // costs no lookup. Read and set only by whoever builds store batches
   // (under the broker's lock); storing a message does not change it, hence
-  // const. At most kMaxStoreId: 48 bits, kept in the padding after `retain`,
-  // so the message stays 104 bytes (with make_shared's counts, 120: within
-  // malloc's fast bins; 8 bytes more measurably slowed every publish).
+  // const. At most kMaxStoreId: 48 bits, split in two atomics so that the
+  // header stays 40 bytes; atomic so that a message shared across threads
+  // stays race-free however it is used.
   static constexpr uint64_t kMaxStoreId = (uint64_t{1} << 48) - 1;
   uint64_t store_id() const {
     return uint64_t{store_id_high_.load(std::memory_order_relaxed)} << 16 |
@@ -60,24 +83,90 @@ struct Message {
     store_id_high_.store(static_cast<uint32_t>(id >> 16), std::memory_order_relaxed);
   }
 
-  bool expired(TimePoint now) const { return expires_at && *expires_at <= now; }
-  size_t footprint() const { return topic.size() + payload.size() + sizeof(Message); }
+  // Bytes this message holds on the heap: its block (header, topic,
+  // payload) and its properties when it has any.
+  size_t footprint() const {
+    const size_t block = sizeof(Message) + topic_size_ + payload_size_;
+    return properties_ ? block + sizeof(mqtt::Properties) : block;
+  }
 
  private:
-  static const mqtt::Properties& no_properties() {
-    static const mqtt::Properties none;
-    return none;
-  }
-  Boxed<mqtt::Properties> properties_;
+  friend class MessagePtr;
+  static constexpr TimePoint kNoExpiry = TimePoint::max();
+
+  Message(std::string_view topic, std::string_view payload, MessageFields& fields);
+  ~Message();
+  char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+  static const mqtt::Properties& no_properties();
+
+  void add_reference() const { references_.fetch_add(1, std::memory_order_relaxed); }
+  // The last release destroys the message and frees its block.
+  static void release(const Message* message);
+
+  mutable std::atomic<uint32_t> references_{1};
+  uint32_t payload_size_ : 28;
+  uint32_t qos_ : 2;
+  uint32_t retain_ : 1;
+  mutable std::atomic<uint32_t> store_id_high_{0};
+  mutable std::atomic<uint16_t> store_id_low_{0};
+  uint16_t topic_size_;
+  uint64_t publisher_session_;
+  TimePoint expires_at_;
+  const mqtt::Properties* properties_;  // owned; null when there are none
 };
 
-using MessagePtr = std::shared_ptr<const Message>;
+// A counted reference to a Message, one pointer wide: what queues, the
+// retained tree and the store hold. Copies share the message.
+class MessagePtr {
+ public:
+  MessagePtr() = default;
+  MessagePtr(std::nullptr_t) {}  // NOLINT: as a pointer
+  MessagePtr(const MessagePtr& other) : message_(other.message_) {
+    if (message_) message_->add_reference();
+  }
+  MessagePtr(MessagePtr&& other) noexcept : message_(std::exchange(other.message_, nullptr)) {}
+  MessagePtr& operator=(MessagePtr other) noexcept {
+    swap(other);
+    return *this;
+  }
+  ~MessagePtr() { reset(); }
+
+  const Message* get() const { return message_; }
+  const Message* operator->() const { return message_; }
+  const Message& operator*() const { return *message_; }
+  explicit operator bool() const { return message_ != nullptr; }
+  bool operator==(const MessagePtr& other) const { return message_ == other.message_; }
+  bool operator==(std::nullptr_t) const { return message_ == nullptr; }
+
+  void reset() {
+    if (message_) Message::release(std::exchange(message_, nullptr));
+  }
+  void swap(MessagePtr& other) noexcept { std::swap(message_, other.message_); }
+  // How many pointers share the message (tests: "no copy anywhere").
+  uint32_t use_count() const { return message_ ? message_->references_.load(std::memory_order_relaxed) : 0; }
+
+ private:
+  friend class Message;
+  explicit MessagePtr(const Message* adopted) : message_(adopted) {}
+
+  const Message* message_ = nullptr;
+};
+
+// The properties to hand to MessageFields: null when there are none, so
+// that an empty set costs no heap block.
+std::unique_ptr<mqtt::Properties> properties_if_any(mqtt::Properties&& properties);
 
 // A message as the broker keeps it, from what a client sent (a PUBLISH, a
 // will) or an import: the per-delivery properties (topic alias, subscription
 // identifiers, will delay) are dropped, and the expiry interval becomes a
-// deadline counted from `now`.
-MessagePtr make_message(std::string topic, std::string payload, mqtt::QoS qos, bool retain,
-                        mqtt::Properties properties, TimePoint now, uint64_t publisher_session);
+// deadline counted from `now`. `properties` may be null (none); the message
+// takes its contents.
+MessagePtr make_message(std::string_view topic, std::string_view payload, mqtt::QoS qos, bool retain,
+                        mqtt::Properties* properties, TimePoint now, uint64_t publisher_session);
+inline MessagePtr make_message(std::string_view topic, std::string_view payload, mqtt::QoS qos, bool retain,
+                               mqtt::Properties properties, TimePoint now, uint64_t publisher_session) {
+  return make_message(topic, payload, qos, retain, &properties, now, publisher_session);
+}
 
 }  // namespace stellwerk::session

@@ -60,7 +60,7 @@ bool Batch::has_body(MessageId id) {
 MessageId Batch::body_of(const session::MessagePtr& message) {
   const MessageId id = ids_->assign(*message);
   if (has_body(id)) return id;
-  const WallMs expires_at = time_.to_wall(message->expires_at);
+  const WallMs expires_at = time_.to_wall(message->expires_at());
   last_frame_ = bytes_.size();
   frame::append_unsealed_message_put(bytes_, id, *message, expires_at);
   ++records_;

@@ -69,20 +69,20 @@ void encode_message_fields(MessageId id, std::string_view topic, std::string_vie
 
 void encode(const MessagePut& r, std::string& out) {
   const session::Message& m = *r.message;
-  encode_message_fields(r.id, m.topic, m.payload, m.qos, m.retain, r.expires_at, m.properties(), out);
+  encode_message_fields(r.id, m.topic(), m.payload(), m.qos(), m.retain(), r.expires_at, m.properties(), out);
 }
 bool decode(Reader& reader, MessagePut& r) {
   r.id = reader.varint();
-  auto message = std::make_shared<session::Message>();
-  message->topic = reader.string();
-  message->payload = reader.string();
-  const bool qos_ok = read_enum(reader, message->qos, 2);
-  message->retain = reader.boolean();
+  const std::string_view topic = reader.bytes();
+  const std::string_view payload = reader.bytes();
+  session::MessageFields fields;
+  const bool qos_ok = read_enum(reader, fields.qos, 2);
+  fields.retain = reader.boolean();
   r.expires_at = static_cast<WallMs>(reader.u64());
   mqtt::Properties properties;
   const bool properties_ok = decode_properties(reader, properties);
-  message->set_properties(std::move(properties));
-  r.message = std::move(message);
+  fields.properties = session::properties_if_any(std::move(properties));
+  r.message = session::Message::create(topic, payload, std::move(fields));
   return qos_ok && properties_ok;
 }
 
@@ -287,7 +287,7 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
 }
 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
-  encode_message_fields(id, message.topic, message.payload, message.qos, message.retain, expires_at,
+  encode_message_fields(id, message.topic(), message.payload(), message.qos(), message.retain(), expires_at,
                         message.properties(), out);
 }
 

@@ -36,7 +36,7 @@ RecoveredState State::to_recovered(const TimeBase& time) const {
   std::unordered_map<MessageId, session::MessagePtr> copies;
   const auto with_deadline_once = [&](MessageId id, const session::MessagePtr& message,
                                       WallMs expires_at) -> session::MessagePtr {
-    if (expires_at == 0 && !message->expires_at) return message;
+    if (expires_at == 0 && !message->expires_at()) return message;
     auto [it, inserted] = copies.try_emplace(id);
     if (inserted) {
       it->second = with_deadline(message, expires_at, time);
@@ -70,17 +70,16 @@ RecoveredState State::to_recovered(const TimeBase& time) const {
 session::MessagePtr State::with_deadline(const session::MessagePtr& message, WallMs expires_at,
                                          const TimeBase& time) {
   const std::optional<TimePoint> deadline = time.to_steady(expires_at);
-  if (message->expires_at == deadline) return message;
+  if (message->expires_at() == deadline) return message;
   // Rare (v5 Message Expiry Interval): the copy gets the deadline the
   // stored wall-clock time means on this run's steady clock.
-  auto copy = std::make_shared<session::Message>();
-  copy->topic = message->topic;
-  copy->payload = message->payload;
-  copy->qos = message->qos;
-  copy->retain = message->retain;
-  copy->set_properties(message->properties());
-  copy->expires_at = deadline;
-  return copy;
+  const session::Message& stored = *message;
+  return session::Message::create(
+      stored.topic(), stored.payload(),
+      {.qos = stored.qos(),
+       .retain = stored.retain(),
+       .expires_at = deadline,
+       .properties = stored.has_properties() ? std::make_unique<mqtt::Properties>(stored.properties()) : nullptr});
 }
 
 }  // namespace stellwerk::store

@@ -125,7 +125,7 @@ class State {
   bool operator==(const State& other) const;
 
  private:
-  static std::string_view topic_of(const session::Message& message) { return message.topic; }
+  static std::string_view topic_of(const session::Message& message) { return message.topic(); }
 
   // A body that queue or in-flight entries hold (`references` of them), or
   // that the current batch put.

@@ -40,7 +40,7 @@ std::optional<TimePoint> TimeBase::to_steady(WallMs at) const {
 }
 
 bool same_content(const session::Message& a, const session::Message& b) {
-  return a.topic == b.topic && a.payload == b.payload && a.qos == b.qos && a.retain == b.retain &&
+  return a.topic() == b.topic() && a.payload() == b.payload() && a.qos() == b.qos() && a.retain() == b.retain() &&
          a.properties() == b.properties();
 }
 

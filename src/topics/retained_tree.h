@@ -43,12 +43,16 @@ namespace stellwerk::topics {
 // RetainedTree's default KeyOf: the tree keeps every topic's text itself.
 struct NoKey {};
 
-// A KeyOf for values that point to an object whose `topic` member is the
-// topic the value is retained under, such as session::MessagePtr.
+// A KeyOf for values that point to an object whose `topic` (a member, or an
+// accessor as in session::MessagePtr) is the topic the value is retained under.
 struct TopicOfPointee {
   template <typename Pointer>
   std::string_view operator()(const Pointer& pointer) const {
-    return pointer->topic;
+    if constexpr (requires { pointer->topic(); }) {
+      return pointer->topic();
+    } else {
+      return pointer->topic;
+    }
   }
 };
 

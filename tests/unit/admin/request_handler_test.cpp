@@ -231,6 +231,14 @@ TEST_F(RequestHandlerTest, PeerGoneStopsTheStream) {
   EXPECT_EQ(port.limits.size(), 1u);  // no further chunk fetched
 }
 
+// A stored message holds at most a 65,535-byte topic (spec 1.5.4: a two-byte length): an
+// import names no topic a client could not have published.
+TEST(RetainedJson, TopicLongerThanAnyPublishIsRefused) {
+  const std::string longest(0xFFFF, 't');
+  EXPECT_TRUE(retained_from_json(json{{"topic", longest}, {"payload", ""}}).ok());
+  EXPECT_FALSE(retained_from_json(json{{"topic", longest + "t"}, {"payload", ""}}).ok());
+}
+
 TEST(Base64, RoundTripsEveryLength) {
   std::string bytes;
   for (int i = 0; i < 20; ++i) {

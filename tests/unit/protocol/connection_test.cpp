@@ -188,5 +188,136 @@ TEST_F(ConnectionTest, ReasonStringDroppedWhenClientAskedForNoProblemInformation
   EXPECT_FALSE(decoded.properties.reason_string);
 }
 
+// --- the PUBLISH fast path (next_publish) ------------------------------------
+
+// Feeds the same bytes to a connection read through next_publish() (falling
+// back to next_packet()) and to one read through next_packet() only.
+class PublishFastPathTest : public ::testing::Test {
+ protected:
+  FakeClock clock;
+  Connection fast{Limits{}, clock.now()};
+  Connection slow{Limits{}, clock.now()};
+
+  void connect_both(const mqtt::Connect& c) {
+    for (Connection* connection : {&fast, &slow}) {
+      connection->feed(bytes_of(encoded(c, c.version)));
+      auto packet = connection->next_packet(clock.now());
+      ASSERT_TRUE(packet.ok() && packet.value().has_value());
+      connection->accept_connect(c, c.keep_alive);
+    }
+  }
+
+  // Both connections' view of `bytes`: the same PUBLISH, or the same error.
+  void expect_same(const std::string& bytes) {
+    fast.feed(bytes_of(bytes));
+    slow.feed(bytes_of(bytes));
+    mqtt::PublishFrame view;
+    const bool taken = fast.next_publish(clock.now(), view);
+    auto expected = slow.next_packet(clock.now());
+    if (!taken) {
+      auto judged = fast.next_packet(clock.now());
+      ASSERT_EQ(judged.ok(), expected.ok());
+      if (!expected.ok()) {
+        EXPECT_EQ(judged.error().reason, expected.error().reason);
+        EXPECT_EQ(judged.error().why, expected.error().why);
+        return;
+      }
+      EXPECT_EQ(judged.value(), expected.value());
+      return;
+    }
+    ASSERT_TRUE(expected.ok()) << expected.error().why;
+    ASSERT_TRUE(expected.value().has_value());
+    mqtt::Publish from_view;
+    mqtt::assign_publish(std::move(view), from_view);
+    EXPECT_EQ(from_view, std::get<mqtt::Publish>(*expected.value()));
+    EXPECT_EQ(fast.buffered_bytes(), slow.buffered_bytes());
+  }
+};
+
+mqtt::Publish publish_on(std::string topic, mqtt::QoS qos, std::optional<uint16_t> alias = std::nullopt) {
+  mqtt::Publish p;
+  p.topic = std::move(topic);
+  p.payload = "hello";
+  p.qos = qos;
+  p.packet_id = qos == mqtt::QoS::at_most_once ? 0 : 5;
+  p.properties.topic_alias = alias;
+  return p;
+}
+
+TEST_F(PublishFastPathTest, SameAsTheSlowPathForEveryQos) {
+  for (Version version : {Version::v311, Version::v5}) {
+    fast = Connection{Limits{}, clock.now()};
+    slow = Connection{Limits{}, clock.now()};
+    auto c = v5_connect();
+    c.version = version;
+    connect_both(c);
+    for (mqtt::QoS qos : {mqtt::QoS::at_most_once, mqtt::QoS::at_least_once, mqtt::QoS::exactly_once}) {
+      mqtt::Publish p = publish_on("a/b", qos);
+      p.retain = true;
+      expect_same(encoded(p, version));
+      p.properties.user_properties = {{"k", "v"}};
+      p.properties.message_expiry_interval = 10;
+      expect_same(encoded(p, version));
+    }
+  }
+}
+
+// [MQTT-3.3.2-8] [MQTT-3.3.2-12]: an alias set with a topic, then used alone,
+// out of range, or unknown: resolved or refused exactly as next_packet does.
+TEST_F(PublishFastPathTest, TopicAliasesResolveOrFailAsOnTheSlowPath_MQTT_3_3_2_8) {
+  connect_both(v5_connect());
+  expect_same(encoded(publish_on("long/topic", mqtt::QoS::at_least_once, 1), Version::v5));
+  expect_same(encoded(publish_on("", mqtt::QoS::at_most_once, 1), Version::v5));
+  expect_same(encoded(publish_on("", mqtt::QoS::at_most_once, 2), Version::v5));  // unknown
+}
+
+TEST_F(PublishFastPathTest, AliasAboveTheMaximumIsLeftForNextPacket) {
+  connect_both(v5_connect());
+  expect_same(encoded(publish_on("t", mqtt::QoS::at_most_once, 11), Version::v5));
+}
+
+TEST_F(PublishFastPathTest, MalformedPublishIsLeftForNextPacket_MQTT_3_3_1_4) {
+  connect_both(v5_connect());
+  expect_same(std::string("\x36\x06\x00\x01t\x00\x01\x00", 8));  // QoS 3
+}
+
+TEST_F(PublishFastPathTest, TooLargeIsLeftForNextPacket) {
+  connect_both(v5_connect());
+  mqtt::Publish big = publish_on("t", mqtt::QoS::at_most_once);
+  big.payload = std::string(Limits{}.max_packet_size, 'x');
+  expect_same(encoded(big, Version::v5));
+}
+
+// [MQTT-3.1.0-1]: before CONNECT, even a PUBLISH goes to next_packet's rules.
+TEST_F(PublishFastPathTest, NotBeforeConnect_MQTT_3_1_0_1) {
+  expect_same(encoded(publish_on("t", mqtt::QoS::at_most_once), Version::v311));
+}
+
+TEST_F(PublishFastPathTest, PartialFrameWaitsAndOtherPacketsPass) {
+  connect_both(v5_connect());
+  const std::string bytes = encoded(publish_on("t", mqtt::QoS::at_least_once), Version::v5);
+  mqtt::PublishFrame view;
+  fast.feed(bytes_of(bytes.substr(0, 3)));
+  EXPECT_FALSE(fast.next_publish(clock.now(), view));
+  fast.feed(bytes_of(bytes.substr(3) + encoded(mqtt::Pingreq{}, Version::v5)));
+  ASSERT_TRUE(fast.next_publish(clock.now(), view));
+  EXPECT_EQ(view.topic, "t");
+  EXPECT_EQ(view.payload, "hello");
+  EXPECT_FALSE(fast.next_publish(clock.now(), view));  // PINGREQ is next_packet's
+  auto ping = fast.next_packet(clock.now());
+  ASSERT_TRUE(ping.ok() && ping.value().has_value());
+  EXPECT_TRUE(std::holds_alternative<mqtt::Pingreq>(*ping.value()));
+  EXPECT_EQ(fast.buffered_bytes(), 0u);
+}
+
+TEST_F(PublishFastPathTest, ReceivingAPublishCountsForKeepAlive_MQTT_3_1_2_22) {
+  connect_both(v5_connect(10));
+  clock.advance(std::chrono::seconds(4));
+  fast.feed(bytes_of(encoded(publish_on("t", mqtt::QoS::at_most_once), Version::v5)));
+  mqtt::PublishFrame view;
+  ASSERT_TRUE(fast.next_publish(clock.now(), view));
+  EXPECT_EQ(*fast.deadline(std::chrono::seconds(10)), clock.now() + std::chrono::seconds(15));
+}
+
 }  // namespace
 }  // namespace stellwerk::protocol

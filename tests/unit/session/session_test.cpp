@@ -10,9 +10,7 @@ namespace stellwerk::session {
 namespace {
 
 Delivery qos1_delivery() {
-  auto message = std::make_shared<Message>();
-  message->topic.push_back('t');  // not = "t": GCC 12 at -O3 warns falsely (-Wrestrict)
-  message->qos = mqtt::QoS::at_least_once;
+  auto message = Message::create("t", {}, {.qos = mqtt::QoS::at_least_once});
   return Delivery{message, mqtt::QoS::at_least_once, false, {}};
 }
 

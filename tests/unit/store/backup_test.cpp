@@ -216,7 +216,7 @@ TEST_F(PosixBackup, CreatesAPrivateDirectoryAndFilesThatOpen) {
   auto restored = open_or_die(posix_env(), backup_dir);
   EXPECT_EQ(restored.state.sessions.size(), 1u);
   ASSERT_EQ(restored.state.retained.size(), 1u);
-  EXPECT_EQ(restored.state.retained[0]->payload, "p");
+  EXPECT_EQ(restored.state.retained[0]->payload(), "p");
 }
 
 }  // namespace

@@ -69,17 +69,14 @@ TEST_F(BatchTest, FanOutWritesTheBodyOnce) {
   const auto records = records_of(finish(b));
   ASSERT_EQ(records.size(), 5u);
   const auto& put = std::get<record::MessagePut>(records[0]);
-  EXPECT_EQ(put.message->payload, "payload");
+  EXPECT_EQ(put.message->payload(), "payload");
   EXPECT_EQ(std::get<record::QueuePush>(records[4]).delivery.message, put.id);
 }
 
 TEST_F(BatchTest, TheBodiesAreHandedOverAsTheBrokersOwnMessages) {
   const auto first = make_message("t", "1", mqtt::QoS::at_least_once, true);
-  auto expiring = std::make_shared<session::Message>();
-  expiring->topic = "u";
-  expiring->payload = "2";
-  expiring->expires_at = fixed_time().steady + std::chrono::seconds(3);
-  const session::MessagePtr second = expiring;
+  const session::MessagePtr second =
+      session::Message::create("u", "2", {.expires_at = fixed_time().steady + std::chrono::seconds(3)});
   Batch b = batch();
   b.retain(first);
   b.enqueue("a", {second, mqtt::QoS::at_least_once, false, {}});

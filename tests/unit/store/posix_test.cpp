@@ -65,7 +65,7 @@ TEST_F(PosixStore, CreatesPrivateFilesAndRecoversThem) {
   ASSERT_TRUE(reopened.ok());
   ASSERT_EQ(reopened->state.sessions.size(), 1u);
   ASSERT_EQ(reopened->state.retained.size(), 1u);
-  EXPECT_EQ(reopened->state.retained[0]->payload, "p");
+  EXPECT_EQ(reopened->state.retained[0]->payload(), "p");
 }
 
 // One producer commits batches while at most `window` of them are not yet

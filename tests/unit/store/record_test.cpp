@@ -17,13 +17,10 @@ using testing::all_properties;
 DeliveryRef delivery() { return DeliveryRef{77, mqtt::QoS::exactly_once, true, {3, 4, 300000}}; }
 
 session::MessagePtr message_with_everything() {
-  auto message = std::make_shared<session::Message>();
-  message->topic = "t/1";
-  message->payload = std::string("\0bin\xff", 5);
-  message->qos = mqtt::QoS::at_least_once;
-  message->retain = true;
-  message->set_properties(all_properties());
-  return message;
+  return session::Message::create("t/1", std::string_view("\0bin\xff", 5),
+                                  {.qos = mqtt::QoS::at_least_once,
+                                   .retain = true,
+                                   .properties = std::make_unique<mqtt::Properties>(all_properties())});
 }
 
 // One record of every type, with every field away from its default.
@@ -165,16 +162,16 @@ namespace {
 TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
   const TimeBase time = testing::fixed_time();
   for (bool with_properties : {false, true}) {
-    auto message = std::make_shared<session::Message>();
-    message->topic = "a/b/c";
-    message->payload = std::string(300, 'p');
-    message->qos = mqtt::QoS::exactly_once;
-    message->retain = true;
-    if (with_properties) message->set_properties(testing::all_properties());
-    message->expires_at = time.steady + std::chrono::seconds(30);
+    const auto message = session::Message::create(
+        "a/b/c", std::string(300, 'p'),
+        {.qos = mqtt::QoS::exactly_once,
+         .retain = true,
+         .expires_at = time.steady + std::chrono::seconds(30),
+         .properties = with_properties ? std::make_unique<mqtt::Properties>(testing::all_properties()) : nullptr});
     std::string direct, via_record;
-    frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at));
-    frame::append_unsealed(via_record, record::MessagePut{77, message, time.to_wall(message->expires_at)}, false);
+    frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at()));
+    const record::MessagePut put{77, message, time.to_wall(message->expires_at())};
+    frame::append_unsealed(via_record, put, false);
     EXPECT_EQ(direct, via_record);
   }
 }

@@ -188,8 +188,8 @@ TEST(State, SnapshotRecordsDoNotDependOnHistory) {
   // Bodies first, by id, then the retained entries in topic order.
   EXPECT_EQ(std::get<MessagePut>(records[0]).id, 300u);
   EXPECT_EQ(std::get<MessagePut>(records[1]).id, 301u);
-  EXPECT_EQ(std::get<MessagePut>(records[2]).message->topic, "t/1");
-  EXPECT_EQ(std::get<MessagePut>(records[3]).message->topic, "t/10");
+  EXPECT_EQ(std::get<MessagePut>(records[2]).message->topic(), "t/1");
+  EXPECT_EQ(std::get<MessagePut>(records[3]).message->topic(), "t/10");
   EXPECT_EQ(std::get<RetainedSet>(records[202]).id, 1u);
   EXPECT_EQ(std::get<RetainedSet>(records[203]).id, 10u);
 }
@@ -247,7 +247,7 @@ TEST(State, OneIdForTwoMessagesInADamagedLogIsSettledApart) {
   ASSERT_NE(state.retained("t"), nullptr);
   ASSERT_NE(state.retained("v"), nullptr);
   // The queue keeps id 1; the two retained messages get ids of their own.
-  EXPECT_EQ(state.message(1)->topic, "u");
+  EXPECT_EQ(state.message(1)->topic(), "u");
   EXPECT_NE(state.retained("t")->store_id(), state.retained("v")->store_id());
   EXPECT_GT(state.retained("t")->store_id(), 1u);
   EXPECT_GT(state.retained("v")->store_id(), 1u);
@@ -275,13 +275,13 @@ TEST(State, RecoveredMessagesAreTheBodiesAndOnlyExpiringOnesAreCopied) {
   RecoveredState out = state.to_recovered(time);
   ASSERT_EQ(out.retained.size(), 2u);
   for (const session::MessagePtr& message : out.retained) {
-    if (message->topic == "t") {
+    if (message->topic() == "t") {
       EXPECT_EQ(message, plain.message);
-      EXPECT_FALSE(message->expires_at);
+      EXPECT_FALSE(message->expires_at());
     } else {
       EXPECT_NE(message, expiring.message);
-      EXPECT_EQ(message->expires_at, time.steady + std::chrono::seconds(9));
-      EXPECT_EQ(message->payload, "p");
+      EXPECT_EQ(message->expires_at(), time.steady + std::chrono::seconds(9));
+      EXPECT_EQ(message->payload(), "p");
       EXPECT_EQ(message->store_id(), 2u);
     }
   }
@@ -292,7 +292,7 @@ TEST(State, RecoveredRetainedMessagesComeInTopicOrder) {
   apply_batch(state, {put(1, "m"), put(2, "b/2"), put(3, "z"), put(4, "b/1"), RetainedSet{1}, RetainedSet{2},
                       RetainedSet{3}, RetainedSet{4}});
   std::vector<std::string> topics;
-  for (const auto& message : state.to_recovered(TimeBase::now()).retained) topics.push_back(message->topic);
+  for (const auto& message : state.to_recovered(TimeBase::now()).retained) topics.emplace_back(message->topic());
   EXPECT_EQ(topics, (std::vector<std::string>{"b/1", "b/2", "m", "z"}));
 }
 

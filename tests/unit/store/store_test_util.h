@@ -50,20 +50,15 @@ inline mqtt::Properties all_properties() {
   return p;
 }
 
-inline session::MessagePtr make_message(std::string topic, std::string payload, mqtt::QoS qos, bool retain) {
-  auto message = std::make_shared<session::Message>();
-  message->topic = std::move(topic);
-  message->payload = std::move(payload);
-  message->qos = qos;
-  message->retain = retain;
-  return message;
+inline session::MessagePtr make_message(std::string_view topic, std::string_view payload, mqtt::QoS qos, bool retain) {
+  return session::Message::create(topic, payload, {.qos = qos, .retain = retain});
 }
 
 inline std::string describe_message(const session::Message& m) {
-  const std::string payload = m.payload.size() > 16 ? fmt::format("<{} bytes>", m.payload.size()) : m.payload;
-  return fmt::format("{}={}/q{}/r{:d}/ct={}/exp={}", m.topic, payload, static_cast<int>(m.qos), m.retain,
+  const std::string payload = m.payload().size() > 16 ? fmt::format("<{} bytes>", m.payload().size()) : std::string(m.payload());
+  return fmt::format("{}={}/q{}/r{:d}/ct={}/exp={}", m.topic(), payload, static_cast<int>(m.qos()), m.retain(),
                      m.properties().content_type.value_or("-"),
-                     m.expires_at ? (*m.expires_at - fixed_time().steady).count() : -1);
+                     m.expires_at() ? (*m.expires_at() - fixed_time().steady).count() : -1);
 }
 
 inline std::string describe_delivery(const session::Delivery& d) {
@@ -183,7 +178,7 @@ class Script {
  private:
   void adopt_one(const session::MessagePtr& message) {
     for (session::MessagePtr* mine : {&m1_, &m2_, &m3_, &m4_}) {
-      if ((*mine)->topic == message->topic) *mine = message;
+      if ((*mine)->topic() == message->topic()) *mine = message;
     }
   }
 
