@@ -15,19 +15,34 @@ Unexpected<ProtocolError> error(ReasonCode reason, std::string why) {
   return fail(ProtocolError{reason, std::move(why)});
 }
 
+// Consumed input buffers, kept per thread for the next connection that
+// reads. Each buffer is given up once everything in it is consumed (an idle
+// connection holds none), so without these every read of a busy connection
+// allocated and freed one (docs/performance.md, allocations per delivery).
+constexpr size_t kSpareInputs = 64;
+constexpr size_t kSpareInputCapacity = 64 * 1024;
+thread_local std::vector<std::vector<uint8_t>> spare_inputs;
+
 }  // namespace
 
 Connection::Connection(Limits limits, TimePoint opened_at)
     : limits_(limits), opened_at_(opened_at), last_received_(opened_at) {}
 
 void Connection::feed(std::span<const uint8_t> bytes) {
+  if (input_.capacity() == 0 && !spare_inputs.empty()) {
+    input_.swap(spare_inputs.back());
+    spare_inputs.pop_back();
+  }
   input_.insert(input_.end(), bytes.begin(), bytes.end());
 }
 
 void Connection::compact_input() {
   if (input_offset_ == input_.size()) {
-    // Released rather than cleared: costs an allocation on the next read,
-    // saves the buffer on every idle connection.
+    // Given up rather than kept: an idle connection holds no buffer.
+    input_.clear();
+    if (input_.capacity() != 0 && input_.capacity() <= kSpareInputCapacity && spare_inputs.size() < kSpareInputs) {
+      spare_inputs.emplace_back().swap(input_);
+    }
     std::vector<uint8_t>().swap(input_);
     input_offset_ = 0;
   } else if (input_offset_ > 64 * 1024 && input_offset_ * 2 > input_.size()) {
