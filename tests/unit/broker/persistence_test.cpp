@@ -3,9 +3,7 @@
 // recovered state, as after kill -9.
 #include <gtest/gtest.h>
 
-#include "broker_harness.h"
-#include "store/memory_env.h"
-#include "store/store.h"
+#include "stored_broker.h"
 
 namespace stellwerk::broker::testing {
 namespace {
@@ -14,24 +12,8 @@ using mqtt::PacketType;
 using mqtt::QoS;
 using mqtt::Version;
 
-class PersistenceTest : public ::testing::Test {
+class PersistenceTest : public StoredBrokerTest {
  protected:
-  // Opens the store and a fresh broker restored from it.
-  void start() {
-    store::Options options;
-    options.dir = "/store";
-    auto opened = store::Store::open(env, options);
-    ASSERT_TRUE(opened.ok());
-    store = std::move(opened.value().store);
-    harness = std::make_unique<BrokerHarness>();
-    harness->broker.restore(opened.value().state, harness->clock.now());
-    harness->broker.attach_store(store.get());
-  }
-  // Everything committed is written, then the broker vanishes without a goodbye.
-  void crash() {
-    harness.reset();
-    store.reset();
-  }
   mqtt::Connect persistent(const std::string& id, Version version) {
     mqtt::Connect c;
     c.version = version;
@@ -40,10 +22,6 @@ class PersistenceTest : public ::testing::Test {
     if (version == Version::v5) c.properties.session_expiry_interval = 3600;
     return c;
   }
-
-  store::MemoryEnv env;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<BrokerHarness> harness;
 };
 
 TEST_F(PersistenceTest, RetainedMessageSurvivesRestart) {

@@ -5,9 +5,7 @@
 // so what the restore does is itself stored.
 #include <gtest/gtest.h>
 
-#include "broker_harness.h"
-#include "store/memory_env.h"
-#include "store/store.h"
+#include "stored_broker.h"
 
 namespace stellwerk::broker::testing {
 namespace {
@@ -16,23 +14,8 @@ using mqtt::QoS;
 using mqtt::Version;
 using namespace std::chrono_literals;
 
-class RestoreTest : public ::testing::Test {
+class RestoreTest : public StoredBrokerTest {
  protected:
-  void start() {
-    store::Options options;
-    options.dir = "/store";
-    auto opened = store::Store::open(env, options);
-    ASSERT_TRUE(opened.ok());
-    store = std::move(opened.value().store);
-    harness = std::make_unique<BrokerHarness>();
-    harness->broker.attach_store(store.get());
-    harness->broker.restore(opened.value().state, harness->clock.now());
-  }
-  // Everything committed is written, then the broker vanishes without a goodbye.
-  void crash() {
-    harness.reset();
-    store.reset();
-  }
   static mqtt::Connect client(const std::string& id, Version version, std::optional<mqtt::Will> will = {}) {
     mqtt::Connect c;
     c.version = version;
@@ -65,10 +48,6 @@ class RestoreTest : public ::testing::Test {
     }
     return payloads;
   }
-
-  store::MemoryEnv env;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<BrokerHarness> harness;
 };
 
 TEST_F(RestoreTest, WillOfAV311ClientConnectedAtTheCrashIsPublished_MQTT_3_1_2_8) {
