@@ -21,11 +21,12 @@ namespace store = stellwerk::store;
 namespace {
 
 // Large blocks (a hash table's bucket array) are mmap'ed by malloc and
-// counted apart from the arena's.
+// counted apart from the arena's; retained messages' blocks come from a pool
+// of slabs mapped apart from malloc, counted whole, used or not.
 size_t heap_in_use() {
   malloc_trim(0);
   const struct mallinfo2 info = mallinfo2();
-  return info.uordblks + info.hblkhd;
+  return info.uordblks + info.hblkhd + session::Message::pool_reserved_bytes();
 }
 
 std::string topic_of(size_t i) { return fmt::format("fleet/site-{:04}/device-{:07}/state", i % 1000, i); }

@@ -2,15 +2,19 @@
 // shared (reference counted) by every queue that holds it, so a payload sent to
 // a thousand subscribers is stored once (DESIGN.md, principle 3).
 //
-// DESIGN: one heap block per message. A 40-byte header (reference count,
-// sizes, qos and retain, the store id, the publisher, the expiry deadline and
-// a pointer to the rarely present v5 properties) is followed in the same
-// block by the topic bytes and then the payload bytes. A retained fleet of a
-// million devices therefore costs one allocation per message and nothing
-// beyond the header and malloc's own rounding (issue 4: at most 64 bytes
-// per retained message above topic and payload, tree included). The count is
-// intrusive, so a MessagePtr is one pointer wide; it is atomic because
-// messages cross threads (workers, the store's snapshot thread).
+// DESIGN: one heap block per message. A 32-byte header (reference count,
+// sizes, qos and retain, the store id, the publisher, and a pointer to what
+// few messages have: a v5 expiry deadline or v5 properties) is followed in
+// the same block by the topic bytes and then the payload bytes. A retained
+// message's block comes from a pool of size classes 8 bytes apart
+// (base/block_pool.h) rather than from malloc, which adds a chunk header and
+// rounds to 16: a retained fleet of a million devices costs the header and
+// at most 7 bytes of rounding per message (issue 4: at most 64 bytes per
+// retained message above topic and payload, tree and store included). Other
+// messages live for one delivery or a queue's while and stay with malloc's
+// faster per-thread caches. The count is intrusive, so a MessagePtr is one
+// pointer wide; it is atomic because messages cross threads (workers, the
+// store's snapshot thread).
 #pragma once
 
 #include <atomic>
@@ -59,19 +63,21 @@ class Message {
   bool retain() const { return retain_ != 0; }
   uint64_t publisher_session() const { return publisher_session_; }
   std::optional<TimePoint> expires_at() const {
-    if (expires_at_ == kNoExpiry) return std::nullopt;
-    return expires_at_;
+    if (!extras_ || extras_->expires_at == kNoExpiry) return std::nullopt;
+    return extras_->expires_at;
   }
-  bool expired(TimePoint now) const { return expires_at_ != kNoExpiry && expires_at_ <= now; }
-  const mqtt::Properties& properties() const { return properties_ ? *properties_ : no_properties(); }
-  bool has_properties() const { return properties_ != nullptr; }
+  bool expired(TimePoint now) const { return extras_ && extras_->expires_at != kNoExpiry && extras_->expires_at <= now; }
+  const mqtt::Properties& properties() const {
+    return extras_ && extras_->properties ? *extras_->properties : no_properties();
+  }
+  bool has_properties() const { return extras_ && extras_->properties; }
 
   // The durable store's id of this message (store/batch.h), 0 until the
   // store first records it: kept here so that naming a message in the log
   // costs no lookup. Read and set only by whoever builds store batches
   // (under the broker's lock); storing a message does not change it, hence
   // const. At most kMaxStoreId: 48 bits, split in two atomics so that the
-  // header stays 40 bytes; atomic so that a message shared across threads
+  // header stays 32 bytes; atomic so that a message shared across threads
   // stays race-free however it is used.
   static constexpr uint64_t kMaxStoreId = (uint64_t{1} << 48) - 1;
   uint64_t store_id() const {
@@ -84,17 +90,28 @@ class Message {
   }
 
   // Bytes this message holds on the heap: its block (header, topic,
-  // payload) and its properties when it has any.
+  // payload) and its expiry and properties when it has any.
   size_t footprint() const {
     const size_t block = sizeof(Message) + topic_size_ + payload_size_;
-    return properties_ ? block + sizeof(mqtt::Properties) : block;
+    if (!extras_) return block;
+    return block + sizeof(Extras) + (extras_->properties ? sizeof(mqtt::Properties) : 0);
   }
+  // Whether the block came from the retained messages' pool (tests).
+  bool pooled() const { return pooled_ != 0; }
+  // Bytes the retained messages' pool holds from the system, which malloc's
+  // heap figures do not include (bench/retained_memory).
+  static size_t pool_reserved_bytes();
 
  private:
   friend class MessagePtr;
   static constexpr TimePoint kNoExpiry = TimePoint::max();
+  // What few messages carry, kept out of the header every message pays.
+  struct Extras {
+    TimePoint expires_at = kNoExpiry;
+    std::unique_ptr<const mqtt::Properties> properties;  // null when there are none
+  };
 
-  Message(std::string_view topic, std::string_view payload, MessageFields& fields);
+  Message(std::string_view topic, std::string_view payload, MessageFields& fields, bool pooled);
   ~Message();
   char* bytes() { return reinterpret_cast<char*>(this + 1); }
   const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
@@ -108,12 +125,12 @@ class Message {
   uint32_t payload_size_ : 28;
   uint32_t qos_ : 2;
   uint32_t retain_ : 1;
+  uint32_t pooled_ : 1;
   mutable std::atomic<uint32_t> store_id_high_{0};
   mutable std::atomic<uint16_t> store_id_low_{0};
   uint16_t topic_size_;
   uint64_t publisher_session_;
-  TimePoint expires_at_;
-  const mqtt::Properties* properties_;  // owned; null when there are none
+  const Extras* extras_;  // owned; null for most messages
 };
 
 // A counted reference to a Message, one pointer wide: what queues, the
