@@ -105,6 +105,15 @@ def stop(proc):
             proc.wait()
 
 
+def binary_of(kind, stellwerk_bin):
+    """mosquitto, stellwerk, or "floor": bench/floor_relay.cpp, built beside stellwerk."""
+    if kind == "mosquitto":
+        return MOSQUITTO
+    if kind == "floor":
+        return os.path.join(os.path.dirname(os.path.dirname(stellwerk_bin)), "floor_relay")
+    return stellwerk_bin
+
+
 @contextlib.contextmanager
 def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None):
     """Yields (pid, port) of a broker started for one run; stops it after.
@@ -114,7 +123,7 @@ def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None):
         config = os.path.join(workdir, "broker.conf")
         with open(config, "w") as out:
             out.write(config_text(kind, port, threads, certificates))
-        binary = MOSQUITTO if kind == "mosquitto" else stellwerk_bin
+        binary = binary_of(kind, stellwerk_bin)
         log_path = os.path.join(workdir, "broker.log")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(pinned([binary, "-c", config], core), stdout=log, stderr=subprocess.STDOUT,

@@ -108,7 +108,10 @@ def traffic_table(results, scenarios):
         s, m = results.get((scenario, "stellwerk")), results.get((scenario, "mosquitto"))
         if not s or not m:
             continue
-        for name, r in (("stellwerk", s), ("mosquitto", m)):
+        floor = results.get((scenario, "floor"))
+        for name, r in (("stellwerk", s), ("mosquitto", m), ("floor relay", floor)):
+            if not r:
+                continue
             rows.append([scenario if name == "stellwerk" else "", name, fmt_number(r["deliveries_per_second"]),
                          fmt_number(r["per_cpu_second"]), fmt_number(r["p50_ms"], 2), fmt_number(r["p99_ms"], 2),
                          fmt_number(r["rss_mib"], 1), fmt_number(r["syscalls"], 2), check_cell(r)])

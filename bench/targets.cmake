@@ -34,3 +34,7 @@ if(STELLWERK_TESTS)
   add_test(NAME bench_retained_memory COMMAND retained_memory 10000)
   set_tests_properties(bench_retained_memory PROPERTIES LABELS bench TIMEOUT 300)
 endif()
+
+# The least a relay does per delivery through the socket API: bench/compare
+# runs it beside the brokers in the slow pairs scenario, as the floor.
+add_executable(floor_relay ${CMAKE_CURRENT_LIST_DIR}/floor_relay.cpp)
