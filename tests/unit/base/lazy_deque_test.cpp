@@ -43,7 +43,7 @@ TEST(LazyDeque, AReleasedDequeServesTheNextQueueOfTheThread) {
 
   LazyDeque<long> second;
   second.push_back(2);
-  // The same deque, and so its 512-byte block, came back from the pool.
+  // The same queue, and so its array, came back from the pool.
   EXPECT_GE(&second.front(), storage);
   EXPECT_LT(&second.front(), storage + 512 / sizeof(long));
   EXPECT_EQ(second.front(), 2);

@@ -417,6 +417,29 @@ TEST(Broker, MessageExpiryCountedDown_MQTT_3_3_2_6) {
   EXPECT_EQ(as<mqtt::Publish>(reply[1]).properties.message_expiry_interval, 6u);
 }
 
+TEST(Broker, AnExpiredMessageAtTheFrontOfTheQueueIsDropped_MQTT_3_3_2_5) {
+  BrokerHarness h;
+  mqtt::Connect c;
+  c.version = Version::v5;
+  c.client_id = "later";
+  c.clean_start = false;
+  c.properties.session_expiry_interval = 3600;
+  h.connect(1, c);
+  h.send(1, subscribe(1, "e", QoS::at_least_once));
+  h.broker.on_close(1, "away", h.clock.now());
+  h.connect(2, "pub", Version::v5);
+  auto gone = publish("e", "gone", QoS::at_least_once, 1);
+  gone.properties.message_expiry_interval = 1;
+  h.send(2, gone);
+  auto kept = publish("e", "kept", QoS::at_least_once, 2);
+  kept.properties.message_expiry_interval = 100;
+  h.send(2, kept);
+  h.advance(std::chrono::seconds(2));
+  auto reply = h.connect(3, c);
+  ASSERT_EQ(reply.size(), 2u);
+  EXPECT_EQ(as<mqtt::Publish>(reply[1]).payload, "kept");
+}
+
 TEST(Broker, ReceiveMaximumLimitsInflight_MQTT_3_3_4_9) {
   BrokerHarness h;
   mqtt::Connect c;
