@@ -575,5 +575,13 @@ class RawClient:
             received.append(packet)
 
     def disconnect(self, reason_code=0, props=()):
+        """Sends DISCONNECT and waits (briefly) until the broker has closed the
+        connection, so that it has taken the session offline before the test
+        goes on: with two workers, another client's next packet may otherwise
+        be handled first."""
         self.send(disconnect_packet(self.version, reason_code, props))
+        try:
+            self.wait_closed(timeout=2)
+        except AssertionError:
+            pass
         self.close()
