@@ -393,16 +393,23 @@ TEST(Broker, UserPropertiesPassedThroughUnchanged_MQTT_3_3_2_18) {
   EXPECT_EQ(props.correlation_data, p.properties.correlation_data);
 }
 
-TEST(Broker, MessageExpiryCountedDown_MQTT_3_3_2_6) {
-  BrokerHarness h;
+// A v5 client with a lasting session subscribes to `filter` at QoS 1 on
+// connection 1 and goes away; returns its CONNECT, to resume it.
+mqtt::Connect subscribe_and_go_offline(BrokerHarness& h, const std::string& filter) {
   mqtt::Connect c;
   c.version = Version::v5;
   c.client_id = "later";
   c.clean_start = false;
   c.properties.session_expiry_interval = 3600;
   h.connect(1, c);
-  h.send(1, subscribe(1, "e", QoS::at_least_once));
+  h.send(1, subscribe(1, filter, QoS::at_least_once));
   h.broker.on_close(1, "away", h.clock.now());
+  return c;
+}
+
+TEST(Broker, MessageExpiryCountedDown_MQTT_3_3_2_6) {
+  BrokerHarness h;
+  const mqtt::Connect c = subscribe_and_go_offline(h, "e");
   h.connect(2, "pub", Version::v5);
   auto p = publish("e", "soon", QoS::at_least_once, 1);
   p.properties.message_expiry_interval = 10;
@@ -419,14 +426,7 @@ TEST(Broker, MessageExpiryCountedDown_MQTT_3_3_2_6) {
 
 TEST(Broker, AnExpiredMessageAtTheFrontOfTheQueueIsDropped_MQTT_3_3_2_5) {
   BrokerHarness h;
-  mqtt::Connect c;
-  c.version = Version::v5;
-  c.client_id = "later";
-  c.clean_start = false;
-  c.properties.session_expiry_interval = 3600;
-  h.connect(1, c);
-  h.send(1, subscribe(1, "e", QoS::at_least_once));
-  h.broker.on_close(1, "away", h.clock.now());
+  const mqtt::Connect c = subscribe_and_go_offline(h, "e");
   h.connect(2, "pub", Version::v5);
   auto gone = publish("e", "gone", QoS::at_least_once, 1);
   gone.properties.message_expiry_interval = 1;
