@@ -177,7 +177,8 @@ class RetainedIndex {
   }
 
   void rehash(size_t capacity) {
-    std::unique_ptr<session::MessagePtr[]> old = std::exchange(slots_, std::make_unique<session::MessagePtr[]>(capacity));
+    std::unique_ptr<session::MessagePtr[]> old =
+        std::exchange(slots_, std::make_unique<session::MessagePtr[]>(capacity));
     const size_t old_capacity = std::exchange(capacity_, capacity);
     for (size_t i = 0; i < old_capacity; ++i) {
       if (old[i]) place(std::move(old[i]));

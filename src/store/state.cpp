@@ -369,7 +369,8 @@ void State::for_each_record(const std::function<void(const Record&)>& emit) cons
   std::sort(puts.begin(), puts.end(), [](const Put& a, const Put& b) { return a.id < b.id; });
   for (const Put& put : puts) emit(MessagePut{put.id, *put.message, put.expires_at});
   puts = {};
-  for (const session::MessagePtr* message : retained_in_topic_order()) emit(RetainedSet{(*message)->store_id()});
+  for (const session::MessagePtr* message : retained_in_topic_order())
+    emit(RetainedSet{(*message)->store_id()});
   for (const auto& [client_id, session] : sessions_) emit_session(client_id, session, emit);
 }
 

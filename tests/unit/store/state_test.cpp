@@ -198,8 +198,8 @@ TEST(State, SnapshotRecordsDoNotDependOnHistory) {
 TEST(State, ASnapshotPutsIdsInRisingOrderSoReadingItSettlesNothing) {
   // Retained topics whose ids do not follow their topic order, and a queued body in between.
   State state;
-  apply_batch(state, {put(7, "a"), RetainedSet{7}, put(3, "b"), RetainedSet{3}, SessionPut{"c", {}}, put(5, "q"),
-                      QueuePush{"c", ref(5)}});
+  apply_batch(state, {put(7, "a"), RetainedSet{7}, put(3, "b"), RetainedSet{3}, SessionPut{"c", {}},
+                      put(5, "q"), QueuePush{"c", ref(5)}});
   MessageId last = 0;
   state.for_each_record([&](const Record& r) {
     if (const auto* body = std::get_if<MessagePut>(&r)) {
@@ -214,10 +214,12 @@ TEST(State, ASnapshotPutsIdsInRisingOrderSoReadingItSettlesNothing) {
 TEST(State, KeptTopicOrderGivesTheSameStateAsLookups) {
   // Rising topics go in without lookups; a replacement, a topic out of
   // order and a clear each end that, and the state is the same either way.
-  const std::vector<Record> history{put(1, "a"), RetainedSet{1}, put(2, "b"), RetainedSet{2}, put(3, "c"),
-                                    RetainedSet{3}};
-  const std::vector<std::vector<Record>> endings{
-      {put(4, "b"), RetainedSet{4}}, {put(5, "0"), RetainedSet{5}}, {RetainedClear{"a"}}, {put(6, "d"), RetainedSet{6}}};
+  const std::vector<Record> history{put(1, "a"),    RetainedSet{1}, put(2, "b"),
+                                    RetainedSet{2}, put(3, "c"),    RetainedSet{3}};
+  const std::vector<std::vector<Record>> endings{{put(4, "b"), RetainedSet{4}},
+                                                 {put(5, "0"), RetainedSet{5}},
+                                                 {RetainedClear{"a"}},
+                                                 {put(6, "d"), RetainedSet{6}}};
   for (const std::vector<Record>& ending : endings) {
     State ordered, plain;
     ordered.keep_topic_order(true);
