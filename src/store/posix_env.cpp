@@ -13,6 +13,8 @@
 namespace stellwerk::store {
 namespace {
 
+constexpr size_t kReadStep = 1 << 16;
+
 Unexpected<IoError> io_error(std::string_view operation, const std::string& path) {
   return fail(IoError{std::string(operation) + " " + path + ": " + std::strerror(errno)});
 }
@@ -69,9 +71,15 @@ class PosixEnv final : public Env {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("open", path);
     std::string contents;
-    char buffer[1 << 16];
+    // Read straight into a buffer of the file's size: a snapshot of a large
+    // state is hundreds of MiB, and growing a string for it copies it twice.
+    struct stat status {};
+    if (::fstat(fd, &status) == 0 && status.st_size > 0) contents.resize(static_cast<size_t>(status.st_size));
+    size_t filled = 0;
     for (;;) {
-      const ssize_t got = ::read(fd, buffer, sizeof buffer);
+      // The file may have grown since fstat; then the rest comes in steps.
+      if (filled == contents.size()) contents.resize(filled + kReadStep);
+      const ssize_t got = ::read(fd, contents.data() + filled, contents.size() - filled);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) {
         auto error = io_error("read", path);
@@ -79,9 +87,10 @@ class PosixEnv final : public Env {
         return error;
       }
       if (got == 0) break;
-      contents.append(buffer, static_cast<size_t>(got));
+      filled += static_cast<size_t>(got);
     }
     ::close(fd);
+    contents.resize(filled);
     return contents;
   }
 

@@ -32,6 +32,7 @@ class Recoverer {
     auto names = env_.list(dir_);
     if (!names) return fail(names.error());
     remove_leftovers(*names);
+    result_.state.keep_topic_order(true);
     load_snapshot(*names);
     replay_segments(segments_in(*names));
     result_.sequence = applied_;

@@ -2,6 +2,9 @@
 // chunks so that a large state does not need a second copy in memory.
 #include "store/snapshot.h"
 
+#include <array>
+
+#include "store/coding.h"
 #include "store/frame.h"
 
 namespace stellwerk::store {
@@ -48,6 +51,22 @@ IoStatus write_contents(WritableFile& file, const State& state, Sequence sequenc
   return file.close();
 }
 
+// Counts the frames of each record type by their headers alone (no CRCs, no
+// decoding), as far as the lengths lead: enough to size the state's tables
+// before the real pass, which checks everything.
+std::array<size_t, kLastRecordType + 1> count_frames(std::string_view frames) {
+  std::array<size_t, kLastRecordType + 1> counts{};
+  size_t offset = 0;
+  while (frames.size() - offset >= frame::kHeaderSize) {
+    const uint32_t length = coding::load_u32(frames.data() + offset + 4);
+    const auto type = static_cast<uint8_t>(frames[offset + 8]) & ~frame::kBatchEndBit;
+    if (length > frames.size() - offset - frame::kHeaderSize || type > kLastRecordType) break;
+    ++counts[type];
+    offset += frame::kHeaderSize + length;
+  }
+  return counts;
+}
+
 }  // namespace
 
 IoStatus write_snapshot(Env& env, const std::string& dir, const State& state, Sequence sequence) {
@@ -63,7 +82,11 @@ SnapshotReadResult read_snapshot(std::string_view bytes, State& state) {
   SnapshotReadResult result;
   result.sequence = frame::parse_file_header(bytes, frame::kSnapshotMagic);
   if (!result.sequence) return result;
-  frame::Reader reader(bytes.substr(frame::kFileHeaderSize));
+  const std::string_view frames = bytes.substr(frame::kFileHeaderSize);
+  const auto counts = count_frames(frames);
+  state.reserve(counts[static_cast<size_t>(RecordType::message_put)],
+                counts[static_cast<size_t>(RecordType::retained_set)]);
+  frame::Reader reader(frames);
   frame::Frame frame;
   while (reader.next(frame) == frame::ReadStatus::ok) {
     auto record = decode_payload(frame.type, frame.payload);

@@ -14,6 +14,11 @@ void State::apply(const Record& record) {
 
 void State::apply(MessagePut&& put) { apply_one(std::move(put)); }
 
+void State::reserve(size_t messages, size_t retained) {
+  bodies_.reserve(bodies_.size() + messages);
+  retained_.reserve(retained_.size() + retained);
+}
+
 void State::end_batch() {
   for (MessageId id : maybe_unreferenced_) {
     auto it = bodies_.find(id);
@@ -35,8 +40,8 @@ size_t State::message_count() const {
 }
 
 const session::Message* State::retained(std::string_view topic) const {
-  auto it = retained_.find(topic);
-  return it == retained_.end() ? nullptr : it->get();
+  const session::MessagePtr* found = retained_.find(topic);
+  return found ? found->get() : nullptr;
 }
 
 const session::Message* State::message(MessageId id) const {
@@ -59,9 +64,8 @@ bool State::operator==(const State& other) const {
 bool State::same_retained(const State& other) const {
   if (retained_.size() != other.retained_.size()) return false;
   return std::all_of(retained_.begin(), retained_.end(), [&](const session::MessagePtr& mine) {
-    auto theirs = other.retained_.find(topic_of(*mine));
-    return theirs != other.retained_.end() && (*theirs)->store_id() == mine->store_id() &&
-           same_content(*mine, **theirs);
+    const session::MessagePtr* theirs = other.retained_.find(topic_of(*mine));
+    return theirs && (*theirs)->store_id() == mine->store_id() && same_content(*mine, **theirs);
   });
 }
 
@@ -112,24 +116,47 @@ void State::apply_one(MessagePut r) {
   if (it->second.references == 0) maybe_unreferenced_.push_back(r.id);
 }
 
+void State::keep_topic_order(bool keep) {
+  forget_topic_order();
+  in_topic_order_ = keep && retained_.empty();
+}
+
+bool State::extends_topic_order(const session::Message& message) {
+  if (!in_topic_order_) return false;
+  if (topic_order_.empty() || topic_order_.back()->topic() < message.topic()) return true;
+  forget_topic_order();
+  return false;
+}
+
+void State::forget_topic_order() {
+  in_topic_order_ = false;
+  topic_order_ = {};
+}
+
 void State::apply_one(const RetainedSet& r) {
   auto body = bodies_.find(r.id);
   if (body == bodies_.end()) return;
-  auto [it, inserted] = retained_.insert(body->second.message);
+  if (extends_topic_order(*body->second.message)) {
+    // After every topic in the set, so not in it.
+    topic_order_.push_back(retained_.insert_new(body->second.message));
+    set_retained_expiry(r.id, body->second.expires_at);
+    return;
+  }
+  auto [slot, inserted] = retained_.insert(body->second.message);
   if (inserted) {
     set_retained_expiry(r.id, body->second.expires_at);
   } else {
-    replace_retained(it, r.id, body->second);
+    replace_retained(*slot, r.id, body->second);
   }
 }
 
 void State::settle_decoded_bodies() {
   if (!std::exchange(known_id_put_again_, false)) return;
+  // Settling may replace retained messages by equal ones held elsewhere.
+  forget_topic_order();
   tsl::robin_set<MessageId> seen;
-  for (auto it = retained_.begin(); it != retained_.end(); ++it) {
-    // Only the id and the pointer change, never the topic: the set stays valid.
-    settle_retained(const_cast<session::MessagePtr&>(*it), seen);
-  }
+  // Only the id and the pointer change, never the topic: the set stays valid.
+  retained_.for_each_slot([&](session::MessagePtr& message) { settle_retained(message, seen); });
 }
 
 void State::settle_retained(session::MessagePtr& message, tsl::robin_set<MessageId>& seen) {
@@ -146,13 +173,11 @@ void State::settle_retained(session::MessagePtr& message, tsl::robin_set<Message
   }
 }
 
-void State::replace_retained(RetainedIndex::iterator it, MessageId id, const Body& body) {
-  forget_retained_expiry(**it);
-  // The set's storage is not const (only its iterators are), and the new
-  // message has the same topic, hence the same hash and equality: replacing
-  // the pointer in place keeps the set valid, for a lookup instead of an
-  // erase and an insert.
-  const_cast<session::MessagePtr&>(*it) = body.message;
+void State::replace_retained(session::MessagePtr& slot, MessageId id, const Body& body) {
+  forget_retained_expiry(*slot);
+  // The new message has the same topic, hence the same slot: replacing the
+  // pointer in place is a lookup instead of an erase and an insert.
+  slot = body.message;
   set_retained_expiry(id, body.expires_at);
 }
 
@@ -170,10 +195,11 @@ WallMs State::retained_expiry(MessageId id) const {
 }
 
 void State::apply_one(const RetainedClear& r) {
-  auto it = retained_.find(std::string_view(r.topic));
-  if (it == retained_.end()) return;
-  forget_retained_expiry(**it);
-  retained_.erase(it);
+  const session::MessagePtr* found = retained_.find(r.topic);
+  if (!found) return;
+  forget_topic_order();
+  forget_retained_expiry(**found);
+  retained_.erase(r.topic);
 }
 
 void State::apply_one(const SessionPut& r) { sessions_[r.client_id].info = r.info; }
@@ -305,6 +331,12 @@ void State::renumber_messages() {
 }
 
 std::vector<const session::MessagePtr*> State::retained_in_topic_order() const {
+  if (in_topic_order_) {
+    std::vector<const session::MessagePtr*> known;
+    known.reserve(topic_order_.size());
+    for (const session::MessagePtr& message : topic_order_) known.push_back(&message);
+    return known;
+  }
   // Sorting views of the topics reads each topic's bytes straight away,
   // not through its message, so that comparisons miss the cache less.
   std::vector<std::pair<std::string_view, const session::MessagePtr*>> entries;
@@ -318,22 +350,27 @@ std::vector<const session::MessagePtr*> State::retained_in_topic_order() const {
 }
 
 void State::for_each_record(const std::function<void(const Record&)>& emit) const {
-  // Bodies first (by id, then the retained ones in topic order), so that the
-  // same state always gives the same snapshot.
-  std::vector<MessageId> held;
-  held.reserve(bodies_.size());
-  for (const auto& entry : bodies_) held.push_back(entry.first);
-  std::sort(held.begin(), held.end());
-  for (MessageId id : held) {
-    const Body& body = bodies_.at(id);
-    emit(MessagePut{id, body.message, body.expires_at});
+  // Every body first, in id order: so the same state always gives the same
+  // snapshot, and a reader sees ids only grow, which tells it that no id
+  // was put twice (no settle_decoded_bodies() work). Then the retained
+  // topics in topic order.
+  struct Put {
+    MessageId id;
+    const session::MessagePtr* message;
+    WallMs expires_at;
+  };
+  std::vector<Put> puts;
+  puts.reserve(bodies_.size() + retained_.size());
+  for (const auto& [id, body] : bodies_) puts.push_back(Put{id, &body.message, body.expires_at});
+  for (const session::MessagePtr& message : retained_) {
+    const MessageId id = message->store_id();
+    if (bodies_.count(id) == 0) puts.push_back(Put{id, &message, retained_expiry(id)});
   }
-  const std::vector<const session::MessagePtr*> retained = retained_in_topic_order();
-  for (const session::MessagePtr* message : retained) {
-    const MessageId id = (*message)->store_id();
-    if (bodies_.count(id) == 0) emit(MessagePut{id, *message, retained_expiry(id)});
-  }
-  for (const session::MessagePtr* message : retained) emit(RetainedSet{(*message)->store_id()});
+  std::sort(puts.begin(), puts.end(), [](const Put& a, const Put& b) { return a.id < b.id; });
+  for (const Put& put : puts) emit(MessagePut{put.id, *put.message, put.expires_at});
+  puts = {};
+  for (const session::MessagePtr* message : retained_in_topic_order())
+    emit(RetainedSet{(*message)->store_id()});
   for (const auto& [client_id, session] : sessions_) emit_session(client_id, session, emit);
 }
 

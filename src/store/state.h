@@ -8,7 +8,7 @@
 // (record::MessagePut), never a copy. Bodies live in two places, because a
 // mirror of a million retained messages must cost little per message:
 //  - retained messages in one open-addressing set keyed by each message's own
-//    topic: one slot (the message pointer) per retained topic. The body's id
+//    topic (store/retained_index.h): one 8-byte slot per retained topic. The body's id
 //    is the message's store_id(), its wall-clock expiry (rare) in a side table.
 //  - bodies that queue or in-flight entries hold, by id, counted by those
 //    entries; a body put in a batch waits here too until the batch ends.
@@ -27,7 +27,6 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <ratio>
 #include <set>
 #include <string>
 #include <string_view>
@@ -35,6 +34,7 @@
 #include <vector>
 
 #include "store/record.h"
+#include "store/retained_index.h"
 #include "store/types.h"
 
 namespace stellwerk::store {
@@ -79,11 +79,18 @@ struct RecoveredState {
 
 class State {
  public:
-  State() { retained_.max_load_factor(kRetainedLoadFactor); }
-
   void apply(const Record& record);
   // The same for a body handed over without a Record around it (moved in).
   void apply(record::MessagePut&& put);
+  // Makes room for `messages` more bodies and `retained` retained topics, so
+  // that loading a snapshot does not grow the tables step by step.
+  void reserve(size_t messages, size_t retained);
+  // Recovery: while `keep` and while retained topics arrive in rising order
+  // into an empty set (as a snapshot lists them), remember that order, so
+  // that each goes in without a lookup (it cannot be there yet) and neither
+  // to_recovered() nor the next snapshot sorts them. Off: forgets it (it
+  // costs a pointer per topic).
+  void keep_topic_order(bool keep);
   // Drops the bodies the batch left unreferenced.
   void end_batch();
   // After replaying decoded records (recovery): a message a retained entry
@@ -135,28 +142,6 @@ class State {
     uint32_t references = 0;
     bool operator==(const Body& other) const;
   };
-  // Retained messages hashed and compared by topic; lookups by a bare topic too.
-  struct TopicHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view topic) const { return std::hash<std::string_view>()(topic); }
-    size_t operator()(const session::MessagePtr& message) const { return (*this)(topic_of(*message)); }
-  };
-  struct TopicEqual {
-    using is_transparent = void;
-    static std::string_view key(std::string_view topic) { return topic; }
-    static std::string_view key(const session::MessagePtr& message) { return topic_of(*message); }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return key(a) == key(b);
-    }
-  };
-  // Grows by half rather than doubling and fills up to 90 %: with the
-  // library's defaults (double, half full) a million topics took 2M slots.
-  // Each slot keeps 32 bits of its topic's hash beside the pointer, in what
-  // would be padding, so most probes compare no strings.
-  using RetainedIndex = tsl::robin_set<session::MessagePtr, TopicHash, TopicEqual, std::allocator<session::MessagePtr>,
-                                       /*StoreHash=*/true, tsl::rh::mod_growth_policy<std::ratio<3, 2>>>;
-  static constexpr float kRetainedLoadFactor = 0.9f;
 
   void apply_one(record::MessagePut r);
   void apply_one(const record::RetainedSet& r);
@@ -188,7 +173,7 @@ class State {
   void put_inflight(StoredSession& session, StoredInflight entry);
   void emit_session(const std::string& client_id, const StoredSession& session,
                     const std::function<void(const Record&)>& emit) const;
-  void replace_retained(RetainedIndex::iterator it, MessageId id, const Body& body);
+  void replace_retained(session::MessagePtr& slot, MessageId id, const Body& body);
   void set_retained_expiry(MessageId id, WallMs expires_at);
   void forget_retained_expiry(const session::Message& message);
   WallMs retained_expiry(MessageId id) const;
@@ -197,12 +182,19 @@ class State {
   // topic order several times faster than in hash order.
   std::vector<const session::MessagePtr*> retained_in_topic_order() const;
   bool same_retained(const State& other) const;
+  // Whether `message` continues the remembered topic order (keep_topic_order());
+  // forgets the order when it does not.
+  bool extends_topic_order(const session::Message& message);
+  void forget_topic_order();
   // settle_decoded_bodies() for one retained message; `seen` holds the ids
   // of those settled before it.
   void settle_retained(session::MessagePtr& message, tsl::robin_set<MessageId>& seen);
 
   tsl::robin_map<MessageId, Body> bodies_;
-  RetainedIndex retained_{0, TopicHash(), TopicEqual()};
+  RetainedIndex retained_;
+  // The retained set in topic order, while in_topic_order_ (keep_topic_order()).
+  std::vector<session::MessagePtr> topic_order_;
+  bool in_topic_order_ = false;
   // Retained bodies that expire (v5 Message Expiry Interval), by id.
   tsl::robin_map<MessageId, WallMs> retained_expiry_;
   std::map<std::string, StoredSession> sessions_;

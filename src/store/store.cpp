@@ -74,6 +74,7 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
 
   RecoveredState state = recovery.state.to_recovered(TimeBase::now());
   state.sequence = recovery.sequence;
+  recovery.state.keep_topic_order(false);
   log_recovery(options.dir, recovery, state.sessions.size(), state.retained.size());
   const MessageId highest = recovery.state.highest_message_id();
   std::unique_ptr<Store> store(new Store(env, std::move(options), recovery.sequence, std::move(recovery.state),
