@@ -26,6 +26,7 @@
 #include "net/connection_handler.h"
 #include "net/transport.h"
 #include "server/access_control.h"
+#include "server/turn_commits.h"
 #include "store/store.h"
 
 namespace stellwerk::net {
@@ -149,9 +150,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   [[nodiscard]] Status<std::string> open_listeners();
   [[nodiscard]] Status<std::string> open_store();
   [[nodiscard]] Status<std::string> load_access_control();
-  // Runs `call` on the broker under its lock, then routes or holds what it sent.
+  // Runs `call` on the broker under its lock, commits its records or leaves
+  // them for the end of the caller's loop turn (turn_commits.h), then routes
+  // or holds what it sent.
   template <typename Call>
   void with_broker(Call&& call);
+  bool defers_commit();
+  void commit_turn();
   void release_staged();
   void release_durable(uint64_t durable);
   void on_durable(uint64_t sequence);
@@ -168,6 +173,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   OutputBatch staged_;
   uint64_t staged_sequence_ = 0;
   uint64_t last_hold_ = 0;  // the highest sequence any output waited for
+  TurnCommits turn_commits_;  // per worker, each entry its own thread's
   std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
   // Output routed to each worker's connections, in the order the broker
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
