@@ -193,6 +193,7 @@ void Server::with_broker(Call&& call) {
     call(*broker_);
     if (!deferred) broker_->commit_records();
     release_staged();
+    if (!deferred) held_.close();
     if (current_worker) take_routed(*current_worker, own);
     post_drains();
   }
@@ -208,6 +209,7 @@ void Server::commit_turn() {
   std::lock_guard lock(broker_mutex_);
   broker_->commit_records();
   release_staged();  // nothing was sent: this only forgets the sequence it held for
+  held_.close();
 }
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
@@ -306,13 +308,10 @@ void Server::release_staged() {
   // Output waits for the store when its call committed records that are not
   // durable yet, or when earlier output still waits (order per connection).
   const bool must_wait = !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
-  for (Outgoing& item : staged_.items()) {
-    if (must_wait) {
-      staged_.make_own(item);
-      held_.push_back(HeldOutput{staged_sequence_, std::move(item)});
-    } else {
-      route_output(item, staged_.bytes_of(item));
-    }
+  if (must_wait) {
+    held_.hold(staged_, staged_sequence_);
+  } else {
+    for (Outgoing& item : staged_.items()) route_output(item, staged_.bytes_of(item));
   }
   staged_.clear();
   staged_sequence_ = 0;
@@ -326,11 +325,7 @@ void Server::on_durable(uint64_t sequence) {
 }
 
 void Server::release_durable(uint64_t durable) {
-  while (!held_.empty() && held_.front().sequence <= durable) {
-    Outgoing& item = held_.front().item;
-    route_output(item, item.own);
-    held_.pop_front();
-  }
+  held_.release(durable, [this](Outgoing& item, std::string_view bytes) { route_output(item, bytes); });
 }
 
 void Server::route_output(Outgoing& item, std::string_view bytes) {

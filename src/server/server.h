@@ -8,7 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <cstdint>
 #include <memory>
@@ -26,6 +25,7 @@
 #include "net/connection_handler.h"
 #include "net/transport.h"
 #include "server/access_control.h"
+#include "server/held_output.h"
 #include "server/turn_commits.h"
 #include "store/store.h"
 
@@ -107,11 +107,6 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
     int listener_tag;
     std::string received;
   };
-  struct HeldOutput {
-    uint64_t sequence;  // released once the store made this durable
-    Outgoing item;      // owns its bytes
-  };
-
   // Where a connection lives, kept by its slot (net::connection_slot): one
   // small entry per connection rather than a hash node per connection and
   // per table. The generation tells a live entry from one of a connection
@@ -174,7 +169,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   uint64_t staged_sequence_ = 0;
   uint64_t last_hold_ = 0;  // the highest sequence any output waited for
   TurnCommits turn_commits_;  // per worker, each entry its own thread's
-  std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
+  HeldOutput held_;  // guarded by broker_mutex_
   // Output routed to each worker's connections, in the order the broker
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
   std::vector<OutputBatch> routed_;
