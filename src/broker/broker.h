@@ -50,6 +50,8 @@ class Outbox {
   virtual void close(ConnectionId id) = 0;
   // Everything sent during the current broker call depends on store record
   // `sequence`: it must not reach the network before that record is durable.
+  // With deferred commits (Broker::defer_commits) the record may not be
+  // committed yet: whoever drives the broker commits it later.
   virtual void hold_until(uint64_t sequence) { (void)sequence; }
   // Call Broker::continue_retained(id) once `id`'s unwritten output is low:
   // the broker has more retained messages for it (retained_backlog.cpp).
@@ -114,6 +116,15 @@ class Broker {
   void attach_store(store::Store* store) { store_ = store; }
   // Rebuilds retained messages and sessions recovered from the store.
   void restore(const store::RecoveredState& state, TimePoint now);
+  // By default each public call commits the records it made before it
+  // returns. Deferred, calls only collect them and hold their output for the
+  // sequence those records will get; the caller must then commit_records()
+  // soon (the server does once per worker loop turn, and after each call
+  // from elsewhere), or that output waits for ever.
+  void defer_commits(bool deferred) { defer_commits_ = deferred; }
+  // Commits every record collected so far, whichever call made it, and holds
+  // what the current call sent for it. Nothing to commit: nothing happens.
+  void commit_records();
 
   const Stats& stats() const { return stats_; }
   size_t connection_count() const { return clients_.size(); }
@@ -236,10 +247,10 @@ class Broker {
   void publish_sys(TimePoint now);
   void publish_sys_value(const std::string& topic, std::string value, TimePoint now);
 
-  // persistence (persistence.cpp): the records of the current call
+  // persistence (persistence.cpp): the records not yet committed
   store::Batch* batch();  // null without a store
   store::Batch* batch_for(const session::Session& session);  // null unless stored
-  void commit_batch();
+  void commit_batch();  // at the end of each public call: commits or defers
   void record_session(const session::Session& session);
   void record_completed(const session::Session& session, uint16_t packet_id);
 
@@ -272,6 +283,7 @@ class Broker {
   AccessControl* access_;
   store::Store* store_ = nullptr;
   std::unique_ptr<store::Batch> batch_;
+  bool defer_commits_ = false;
   TimePoint started_at_;
   TimePoint next_sys_at_;
   std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;

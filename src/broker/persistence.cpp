@@ -1,9 +1,11 @@
 // What the broker records in the durable store, and how it rebuilds itself
 // from what the store recovered. Every public entry point of the broker
-// collects its records in one batch and commits it at the end of the call;
-// the output of that call is held by the Outbox until the batch is durable,
-// so no acknowledgement leaves before what it promises is on disk
-// (docs/formats/store.md, "What the broker waits for").
+// collects its records in one batch and, at the end of the call, commits it
+// or, with deferred commits, leaves it for the caller to commit together
+// with the records of later calls. Either way the output of the call is held
+// by the Outbox until its records are durable, so no acknowledgement leaves
+// before what it promises is on disk (docs/formats/store.md, "What the
+// broker waits for").
 #include "base/log.h"
 #include "broker/broker.h"
 #include "broker/client.h"
@@ -29,6 +31,19 @@ store::Batch* Broker::batch_for(const session::Session& session) {
 }
 
 void Broker::commit_batch() {
+  if (!batch_ || batch_->empty()) return;
+  if (defer_commits_) {
+    // The batch is the store's only one, so nothing is committed before it:
+    // the sequence its records will get is known now. A call that recorded
+    // nothing itself but finds earlier calls' records waits for them too:
+    // simpler, and its output is mostly queued behind theirs anyway.
+    outbox_.hold_until(store_->sequence_after(*batch_));
+    return;
+  }
+  commit_records();
+}
+
+void Broker::commit_records() {
   if (!batch_ || batch_->empty()) return;
   auto sequence = store_->commit(*batch_);
   if (!sequence) {

@@ -82,6 +82,7 @@ Status<std::string> Server::open_store() {
   // that were connected at the crash) is recorded too.
   broker_->attach_store(store_.get());
   broker_->restore(opened.value().state, Clock::now());
+  broker_->defer_commits(true);  // with_broker() and on_turn_end() commit
   return {};
 }
 
@@ -157,6 +158,7 @@ Status<std::string> Server::start() {
   const int threads = config_.threads > 0 ? config_.threads : available_cores();
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this));
   routed_.resize(workers_.size());
+  turn_commits_ = TurnCommits(workers_.size());
   drain_posted_.resize(workers_.size(), false);
   drain_wanted_.resize(workers_.size());
   for (auto& worker : workers_) {
@@ -185,14 +187,29 @@ void Server::with_broker(Call&& call) {
   // only this thread takes items out of its list, so order is kept, and the
   // other workers wait less for the lock.
   thread_local OutputBatch own;
+  const bool deferred = defers_commit();
   {
     std::lock_guard lock(broker_mutex_);
     call(*broker_);
+    if (!deferred) broker_->commit_records();
     release_staged();
+    if (!deferred) held_.close();
     if (current_worker) take_routed(*current_worker, own);
     post_drains();
   }
   if (current_worker) apply_all(*current_worker, own);
+}
+
+bool Server::defers_commit() {
+  if (!store_ || !current_worker) return false;
+  return turn_commits_.defer(static_cast<size_t>(current_worker->index()), current_worker->now());
+}
+
+void Server::commit_turn() {
+  std::lock_guard lock(broker_mutex_);
+  broker_->commit_records();
+  release_staged();  // nothing was sent: this only forgets the sequence it held for
+  held_.close();
 }
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {
@@ -245,6 +262,7 @@ void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why
 void Server::on_turn_end(net::Worker& w) {
   current_worker = &w;
   continue_drained(w);
+  if (turn_commits_.end_turn(static_cast<size_t>(w.index()), w.now())) commit_turn();
 }
 
 void Server::on_verdict(uint64_t connection, bool accepted) {
@@ -290,13 +308,10 @@ void Server::release_staged() {
   // Output waits for the store when its call committed records that are not
   // durable yet, or when earlier output still waits (order per connection).
   const bool must_wait = !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
-  for (Outgoing& item : staged_.items()) {
-    if (must_wait) {
-      staged_.make_own(item);
-      held_.push_back(HeldOutput{staged_sequence_, std::move(item)});
-    } else {
-      route_output(item, staged_.bytes_of(item));
-    }
+  if (must_wait) {
+    held_.hold(staged_, staged_sequence_);
+  } else {
+    for (Outgoing& item : staged_.items()) route_output(item, staged_.bytes_of(item));
   }
   staged_.clear();
   staged_sequence_ = 0;
@@ -310,11 +325,7 @@ void Server::on_durable(uint64_t sequence) {
 }
 
 void Server::release_durable(uint64_t durable) {
-  while (!held_.empty() && held_.front().sequence <= durable) {
-    Outgoing& item = held_.front().item;
-    route_output(item, item.own);
-    held_.pop_front();
-  }
+  held_.release(durable, [this](Outgoing& item, std::string_view bytes) { route_output(item, bytes); });
 }
 
 void Server::route_output(Outgoing& item, std::string_view bytes) {

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <cstdint>
 #include <memory>
@@ -26,6 +25,8 @@
 #include "net/connection_handler.h"
 #include "net/transport.h"
 #include "server/access_control.h"
+#include "server/held_output.h"
+#include "server/turn_commits.h"
 #include "store/store.h"
 
 namespace stellwerk::net {
@@ -106,11 +107,6 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
     int listener_tag;
     std::string received;
   };
-  struct HeldOutput {
-    uint64_t sequence;  // released once the store made this durable
-    Outgoing item;      // owns its bytes
-  };
-
   // Where a connection lives, kept by its slot (net::connection_slot): one
   // small entry per connection rather than a hash node per connection and
   // per table. The generation tells a live entry from one of a connection
@@ -149,9 +145,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   [[nodiscard]] Status<std::string> open_listeners();
   [[nodiscard]] Status<std::string> open_store();
   [[nodiscard]] Status<std::string> load_access_control();
-  // Runs `call` on the broker under its lock, then routes or holds what it sent.
+  // Runs `call` on the broker under its lock, commits its records or leaves
+  // them for the end of the caller's loop turn (turn_commits.h), then routes
+  // or holds what it sent.
   template <typename Call>
   void with_broker(Call&& call);
+  bool defers_commit();
+  void commit_turn();
   void release_staged();
   void release_durable(uint64_t durable);
   void on_durable(uint64_t sequence);
@@ -168,7 +168,8 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   OutputBatch staged_;
   uint64_t staged_sequence_ = 0;
   uint64_t last_hold_ = 0;  // the highest sequence any output waited for
-  std::deque<HeldOutput> held_;  // in send order; guarded by broker_mutex_
+  TurnCommits turn_commits_;  // per worker, each entry its own thread's
+  HeldOutput held_;  // guarded by broker_mutex_
   // Output routed to each worker's connections, in the order the broker
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
   std::vector<OutputBatch> routed_;

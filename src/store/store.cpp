@@ -150,6 +150,11 @@ Result<Sequence, StoreError> Store::commit(Batch& batch) {
   return sequence;
 }
 
+Sequence Store::sequence_after(const Batch& batch) const {
+  std::lock_guard lock(mutex_);
+  return committed_ + batch.records();
+}
+
 bool Store::wait_durable(Sequence sequence, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   progress_.wait_for(lock, timeout, [&] { return durable_up_to() >= sequence || failure_.has_value(); });

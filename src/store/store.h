@@ -87,6 +87,11 @@ class Store {
   // nothing.
   Result<Sequence, StoreError> commit(Batch& batch);
   Result<Sequence, StoreError> commit(Batch&& batch) { return commit(batch); }
+  // The sequence commit(batch) would return now. It stays the sequence that
+  // batch's records so far get, as long as no other batch is committed
+  // before it: so the broker, which owns the only batch, can hold output for
+  // records it commits later (once per loop turn) without committing first.
+  Sequence sequence_after(const Batch& batch) const;
 
   // --- any thread
   Sequence durable_up_to() const { return durable_.load(std::memory_order_acquire); }

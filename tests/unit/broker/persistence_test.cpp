@@ -114,5 +114,84 @@ TEST_F(PersistenceTest, AcknowledgementsWaitForTheStore) {
   EXPECT_GT(outbox.held, 0u);  // the CONNACK waits for the session record
 }
 
+// With deferred commits (the server's, once per worker loop turn) the
+// broker's calls collect their records and hold their output for the
+// sequence those records get once the caller commits them.
+class DeferredCommitTest : public PersistenceTest {
+ protected:
+  class HoldingOutbox final : public Outbox {
+   public:
+    void send(ConnectionId, std::string_view, bool) override {}
+    void close(ConnectionId) override {}
+    void hold_until(uint64_t sequence) override { holds.push_back(sequence); }
+    std::vector<uint64_t> holds;
+  };
+
+  void connect(Broker& broker, ConnectionId id, const std::string& client_id) {
+    broker.on_open(id, "peer", clock.now());
+    std::string bytes;
+    mqtt::encode(mqtt::Packet(persistent(client_id, Version::v311)), Version::v311, bytes);
+    broker.on_data(id, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), clock.now());
+  }
+
+  FakeClock clock;
+};
+
+TEST_F(DeferredCommitTest, SeveralCallsOneCommitOneWrite) {
+  start();
+  HoldingOutbox outbox;
+  Broker broker(BrokerConfig{}, outbox, clock.now());
+  broker.attach_store(store.get());
+  broker.defer_commits(true);
+  const uint64_t writes_before = store->stats().writes;
+  // Two connections, as two workers sharing the broker would make them.
+  connect(broker, 1, "a");
+  connect(broker, 2, "b");
+  ASSERT_EQ(outbox.holds.size(), 2u);
+  const uint64_t first = outbox.holds[0];
+  const uint64_t second = outbox.holds[1];
+  EXPECT_GT(second, first);  // the second CONNACK waits for both calls' records
+  // Nothing committed: neither CONNACK's record can become durable.
+  EXPECT_FALSE(store->wait_durable(first, std::chrono::milliseconds(20)));
+
+  broker.commit_records();
+  ASSERT_EQ(outbox.holds.size(), 3u);
+  EXPECT_EQ(outbox.holds[2], second);  // the commit gave the records the sequences held for
+  EXPECT_TRUE(store->wait_durable(second, std::chrono::seconds(5)));
+  EXPECT_EQ(store->stats().writes, writes_before + 1);  // one group for both calls
+
+  broker.commit_records();  // the other worker's turn end: nothing left to commit
+  EXPECT_EQ(outbox.holds.size(), 3u);
+}
+
+TEST_F(DeferredCommitTest, WhatIsCommittedSurvivesACrash) {
+  start();
+  harness->broker.defer_commits(true);
+  harness->connect(1, persistent("keeper", Version::v311));
+  harness->send(1, subscribe(1, "q", QoS::at_least_once));
+  harness->broker.commit_records();
+  harness->broker.on_close(1, "gone", harness->clock.now());
+  crash();
+  start();
+  auto reply = harness->connect(2, persistent("keeper", Version::v311));
+  ASSERT_EQ(reply.size(), 1u);
+  EXPECT_TRUE(as<mqtt::Connack>(reply[0]).session_present);
+  harness->connect(3, "pub", Version::v311);
+  harness->send(3, publish("q", "kept", QoS::at_least_once, 1));
+  EXPECT_EQ(harness->take(2).size(), 1u);
+}
+
+TEST_F(DeferredCommitTest, RecordsNotCommittedAreNotInTheStore) {
+  // Their output was held for them, so nothing acknowledged is lost.
+  start();
+  harness->broker.defer_commits(true);
+  harness->connect(1, persistent("keeper", Version::v311));
+  crash();
+  start();
+  auto reply = harness->connect(2, persistent("keeper", Version::v311));
+  ASSERT_EQ(reply.size(), 1u);
+  EXPECT_FALSE(as<mqtt::Connack>(reply[0]).session_present);
+}
+
 }  // namespace
 }  // namespace stellwerk::broker::testing
