@@ -26,9 +26,11 @@ void State::end_batch() {
   }
   maybe_unreferenced_.clear();
   // A snapshot is one batch that puts every body; most go to the retained
-  // set at once. The table never shrinks by itself, and would keep room
-  // for them all.
+  // set at once. Neither the table nor the list shrinks by itself, and
+  // they would keep room for them all (8 bytes per retained message in
+  // the list alone).
   constexpr size_t kShrinkAbove = 4096;
+  if (maybe_unreferenced_.capacity() > kShrinkAbove) maybe_unreferenced_.shrink_to_fit();
   if (bodies_.bucket_count() > kShrinkAbove && bodies_.size() * 8 < bodies_.bucket_count()) bodies_.rehash(0);
 }
 
@@ -130,7 +132,8 @@ bool State::extends_topic_order(const session::Message& message) {
 
 void State::forget_topic_order() {
   in_topic_order_ = false;
-  topic_order_ = {};
+  // Not `= {}`: that assigns an empty list and keeps the capacity.
+  decltype(topic_order_)().swap(topic_order_);
 }
 
 void State::apply_one(const RetainedSet& r) {
