@@ -77,12 +77,18 @@ void configure_logging(const config::Config& config, bool verbose) {
   log::set_min_level(debug ? log::Level::debug : log::Level::info);
 }
 
+// Written beside and renamed into place, so that whoever reads it (an init
+// system, a test) finds no file or the whole pid, never an empty file.
 bool write_pid_file(const std::string& path) {
   if (path.empty()) return true;
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return false;
-  out << getpid() << '\n';
-  return static_cast<bool>(out);
+  const std::string written = path + ".new";
+  {
+    std::ofstream out(written, std::ios::trunc);
+    if (!out) return false;
+    out << getpid() << '\n';
+    if (!out.flush()) return false;
+  }
+  return std::rename(written.c_str(), path.c_str()) == 0;
 }
 
 // Like mosquitto: when started as root with `user` set, run as that user.

@@ -396,7 +396,12 @@ def test_debian_default_config_starts(tmp_path):
     listener added, starts the broker, which then keeps a retained message
     across a restart."""
     with restartable_broker(tmp_path, debian_config(tmp_path)) as broker:
-        assert (tmp_path / "mosquitto.pid").read_text().strip() == str(broker.broker.pid)
+        # The pid file comes right after the listener opens: wait for it.
+        pid_file = tmp_path / "mosquitto.pid"
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pid_file.read_text().strip() == str(broker.broker.pid)
         publisher(broker).publish("debian/t", b"default", qos=1, retain=True)
         broker.restart("sigterm")
         assert retained_values(broker, V311, "debian/#") == {"debian/t": b"default"}
