@@ -15,6 +15,7 @@
 #include "admin/request_handler.h"
 #include "admin/retained_json.h"
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace stellwerk::admin {
 namespace {
@@ -103,6 +104,7 @@ AdminServer::~AdminServer() {
 }
 
 void AdminServer::accept_loop() {
+  name_this_thread("sw-admin");
   while (!stopping()) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     const int ready = ::poll(fds, 2, 1000);
@@ -135,6 +137,7 @@ void AdminServer::reap_finished() {
 }
 
 void AdminServer::serve(int fd, Connection& connection) {
+  name_this_thread("sw-admin-conn");
   RequestHandler handler(port_, [this] { return stopping(); }, options_.chunk);
   const RequestHandler::WriteLine write = [this, fd](const std::string& line) { return write_all(fd, line); };
   std::string buffer;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/thread_name.h"
 
 namespace stellwerk::auth {
 namespace {
@@ -113,6 +114,7 @@ CredentialChecker::CacheKey CredentialChecker::cache_key(std::string_view userna
 }
 
 void CredentialChecker::run_worker() {
+  name_this_thread("sw-password");
   for (;;) {
     Request request;
     {

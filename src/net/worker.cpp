@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/thread_name.h"
 #include "net/connection.h"
 
 namespace stellwerk::net {
@@ -106,6 +107,7 @@ void Worker::cancel(TimerId id) { timers_.cancel(id); }
 
 void Worker::run() {
   loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  name_this_thread("sw-worker-" + std::to_string(index_));
   log::debug("worker {} running", index_);
   while (!stop_.load(std::memory_order_acquire)) run_turn();
   loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);

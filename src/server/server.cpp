@@ -191,20 +191,29 @@ Status<std::string> Server::start() {
 
 template <typename Call>
 void Server::with_broker(Call&& call) {
+  call_broker(call, defers_commit());
+}
+
+template <typename Call>
+void Server::call_broker(Call&& call, bool deferred) {
   // The calling worker's own output is applied after the lock is released:
   // only this thread takes items out of its list, so order is kept, and the
   // other workers wait less for the lock.
   thread_local OutputBatch own;
-  const bool deferred = defers_commit();
   {
     std::lock_guard lock(broker_mutex_);
     call(*broker_);
-    if (!deferred) broker_->commit_records();
-    release_staged();
-    if (!deferred) held_.close();
+    // A deferred call's output stays staged until the turn's commit releases
+    // it (commit_turn): no copy into held_ for what waits a single turn.
+    if (!deferred) {
+      commit_and_release();
+      release_staged();
+      held_.close();
+    }
     if (current_worker) take_routed(*current_worker, own);
     post_drains();
   }
+  // On a worker: before the writes that end its loop turn.
   if (current_worker) apply_all(*current_worker, own);
 }
 
@@ -214,10 +223,15 @@ bool Server::defers_commit() {
 }
 
 void Server::commit_turn() {
-  std::lock_guard lock(broker_mutex_);
+  call_broker([](broker::Broker&) {}, false);
+}
+
+void Server::commit_and_release() {
   broker_->commit_records();
-  release_staged();  // nothing was sent: this only forgets the sequence it held for
-  held_.close();
+  // Under persistence_sync interval and never the commit wrote the records
+  // itself (store.h): what waited for them goes now, not on a store thread
+  // call back.
+  if (store_) release_durable(store_->durable_up_to());
 }
 
 void Server::on_open(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer) {

@@ -150,8 +150,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // or holds what it sent.
   template <typename Call>
   void with_broker(Call&& call);
+  // with_broker(), told whether the call's records wait for the turn's commit.
+  template <typename Call>
+  void call_broker(Call&& call, bool deferred);
   bool defers_commit();
   void commit_turn();
+  // Commits the broker's records and releases the output now durable; the broker lock is held.
+  void commit_and_release();
   void release_staged();
   void release_durable(uint64_t durable);
   void on_durable(uint64_t sequence);

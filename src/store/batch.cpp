@@ -28,10 +28,26 @@ void Batch::add(const Record& record) {
   ++records_;
 }
 
+template <typename Encode>
+void Batch::add_as(RecordType type, Encode&& encode) {
+  last_frame_ = bytes_.size();
+  frame::append_unsealed_as(bytes_, type, encode);
+  ++records_;
+}
+
 void Batch::finish_into(BatchData& out) {
   if (records_ > 0) frame::mark_batch_end(bytes_, last_frame_);
-  out.frames += bytes_;
-  std::move(bodies_.begin(), bodies_.end(), std::back_inserter(out.bodies));
+  // Into an empty one the buffers are swapped, not copied: both keep their capacity.
+  if (out.frames.empty()) {
+    out.frames.swap(bytes_);
+  } else {
+    out.frames += bytes_;
+  }
+  if (out.bodies.empty()) {
+    out.bodies.swap(bodies_);
+  } else {
+    std::move(bodies_.begin(), bodies_.end(), std::back_inserter(out.bodies));
+  }
   bytes_.clear();
   bodies_.clear();
   records_ = 0;
@@ -92,7 +108,10 @@ void Batch::unsubscribe(std::string_view client_id, std::string_view filter) {
 }
 
 void Batch::enqueue(std::string_view client_id, const session::Delivery& delivery) {
-  add(record::QueuePush{std::string(client_id), delivery_ref(delivery)});
+  const MessageId id = body_of(delivery.message);
+  add_as(RecordType::queue_push, [&](std::string& out) {
+    encode_queue_push(client_id, id, delivery.qos, delivery.retain, delivery.subscription_ids, out);
+  });
 }
 
 void Batch::dequeue(std::string_view client_id, const session::MessagePtr& message) {
@@ -106,7 +125,8 @@ void Batch::start_inflight(std::string_view client_id, const session::MessagePtr
                            session::InflightState state) {
   auto id = MessageIds::find(*message);
   if (!id) return;
-  add(record::QueueToInflight{std::string(client_id), *id, packet_id, state});
+  add_as(RecordType::queue_to_inflight,
+         [&](std::string& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
 }
 
 void Batch::put_inflight(std::string_view client_id, const session::Inflight& inflight) {
@@ -119,7 +139,7 @@ void Batch::set_inflight_state(std::string_view client_id, uint16_t packet_id, s
 }
 
 void Batch::complete_inflight(std::string_view client_id, uint16_t packet_id) {
-  add(record::InflightDelete{std::string(client_id), packet_id});
+  add_as(RecordType::inflight_delete, [&](std::string& out) { encode_client_packet(client_id, packet_id, out); });
 }
 
 void Batch::clear_messages(std::string_view client_id) { add(record::MessagesClear{std::string(client_id)}); }

@@ -114,6 +114,9 @@ class Batch {
   Batch(MessageIds& ids, const TimeBase& time) : ids_(&ids), time_(time) {}
 
   void add(const Record& record);
+  // A record of `type` whose payload encode(out) appends, without a Record.
+  template <typename Encode>
+  void add_as(RecordType type, Encode&& encode);
   // The message's id, with its body added to this batch unless already in it.
   MessageId body_of(const session::MessagePtr& message);
   bool has_body(MessageId id);

@@ -6,11 +6,6 @@ namespace stellwerk::store::coding {
 namespace {
 
 template <typename T>
-void put_fixed(std::string& out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-}
-
-template <typename T>
 T load_fixed(const char* p) {
   T value = 0;
   for (size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | static_cast<uint8_t>(p[i]));
@@ -18,24 +13,6 @@ T load_fixed(const char* p) {
 }
 
 }  // namespace
-
-void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
-void put_u16(std::string& out, uint16_t value) { put_fixed(out, value); }
-void put_u32(std::string& out, uint32_t value) { put_fixed(out, value); }
-void put_u64(std::string& out, uint64_t value) { put_fixed(out, value); }
-
-void put_varint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
-void put_bytes(std::string& out, std::string_view bytes) {
-  put_varint(out, bytes.size());
-  out.append(bytes);
-}
 
 void patch_u32(std::string& out, size_t offset, uint32_t value) {
   for (size_t i = 0; i < 4; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);

@@ -10,12 +10,32 @@
 
 namespace stellwerk::store::coding {
 
-void put_u8(std::string& out, uint8_t value);
-void put_u16(std::string& out, uint16_t value);
-void put_u32(std::string& out, uint32_t value);
-void put_u64(std::string& out, uint64_t value);
-void put_varint(std::string& out, uint64_t value);
-void put_bytes(std::string& out, std::string_view bytes);  // varint length, then the bytes
+// Inline: the broker's thread encodes a few records per delivery with these.
+template <typename T>
+inline void put_fixed(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  out.append(bytes, sizeof(T));
+}
+inline void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
+inline void put_u16(std::string& out, uint16_t value) { put_fixed(out, value); }
+inline void put_u32(std::string& out, uint32_t value) { put_fixed(out, value); }
+inline void put_u64(std::string& out, uint64_t value) { put_fixed(out, value); }
+inline void put_varint(std::string& out, uint64_t value) {
+  char bytes[10];
+  size_t size = 0;
+  while (value >= 0x80) {
+    bytes[size++] = static_cast<char>((value & 0x7F) | 0x80);
+    value >>= 7;
+  }
+  bytes[size++] = static_cast<char>(value);
+  out.append(bytes, size);
+}
+// Varint length, then the bytes.
+inline void put_bytes(std::string& out, std::string_view bytes) {
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
 
 // Overwrites 4 or 8 bytes at `offset` (for header fields known only later).
 void patch_u32(std::string& out, size_t offset, uint32_t value);

@@ -18,7 +18,10 @@ uint32_t frame_crc(const char* frame, size_t payload_size) {
   return crc32c::extend(0, frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
 }
 
-// Reserves a header; finish_unsealed() fills in the length and type once the payload follows it.
+}  // namespace
+
+namespace detail {
+
 size_t start_unsealed(std::string& out) {
   const size_t start = out.size();
   out.append(kHeaderSize, '\0');
@@ -32,19 +35,18 @@ void finish_unsealed(std::string& out, size_t start, RecordType record_type, boo
   out[start + kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
 }
 
-}  // namespace
+}  // namespace detail
 
 void append_unsealed(std::string& out, const Record& record, bool batch_end) {
-  const size_t start = start_unsealed(out);
+  const size_t start = detail::start_unsealed(out);
   encode_payload(record, out);
-  finish_unsealed(out, start, type_of(record), batch_end);
+  detail::finish_unsealed(out, start, type_of(record), batch_end);
 }
 
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at) {
-  const size_t start = start_unsealed(out);
-  encode_message_put(id, message, expires_at, out);
-  finish_unsealed(out, start, RecordType::message_put, false);
+  append_unsealed_as(out, RecordType::message_put,
+                     [&](std::string& payload) { encode_message_put(id, message, expires_at, payload); });
 }
 
 size_t seal(std::string& bytes, Sequence first) {

@@ -26,6 +26,10 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end);
 // The same for a message_put record of `message` (see encode_message_put).
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at);
+// The same for a record of `type` whose payload `encode(out)` appends (the
+// view encoders of record.h: no Record built on the broker's hot path).
+template <typename Encode>
+void append_unsealed_as(std::string& out, RecordType type, Encode&& encode);
 // Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
 // frames that make up `bytes`. Returns the number of frames.
 size_t seal(std::string& bytes, Sequence first);
@@ -33,6 +37,19 @@ size_t seal(std::string& bytes, Sequence first);
 void mark_batch_end(std::string& bytes, size_t offset);
 // Appends a complete frame.
 void append(std::string& out, const Record& record, bool batch_end, Sequence sequence);
+
+namespace detail {
+// Reserves a header; finish_unsealed() fills in the length and type once the payload follows it.
+size_t start_unsealed(std::string& out);
+void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end);
+}  // namespace detail
+
+template <typename Encode>
+void append_unsealed_as(std::string& out, RecordType type, Encode&& encode) {
+  const size_t start = detail::start_unsealed(out);
+  encode(out);
+  detail::finish_unsealed(out, start, type, false);
+}
 
 struct Frame {
   RecordType type = RecordType::message_put;

@@ -82,6 +82,8 @@ void encode_properties(const Properties& properties, std::string& out) {
   put_u8(out, kEnd);
 }
 
+void encode_no_properties(std::string& out) { put_u8(out, kEnd); }
+
 bool decode_properties(Reader& reader, Properties& out) {
   for (;;) {
     const uint8_t id = reader.u8();

@@ -37,12 +37,17 @@ bool decode_will(Reader& reader, mqtt::Will& will) {
   return qos_ok && decode_properties(reader, will.properties);
 }
 
+void encode_delivery_fields(MessageId message, mqtt::QoS qos, bool retain, std::span<const uint32_t> ids,
+                            std::string& out) {
+  put_varint(out, message);
+  put_enum(out, qos);
+  put_u8(out, retain);
+  put_varint(out, ids.size());
+  for (uint32_t id : ids) put_varint(out, id);
+}
+
 void encode_delivery(const DeliveryRef& delivery, std::string& out) {
-  put_varint(out, delivery.message);
-  put_enum(out, delivery.qos);
-  put_u8(out, delivery.retain);
-  put_varint(out, delivery.subscription_ids.size());
-  for (uint32_t id : delivery.subscription_ids) put_varint(out, id);
+  encode_delivery_fields(delivery.message, delivery.qos, delivery.retain, delivery.subscription_ids, out);
 }
 
 bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
@@ -56,20 +61,19 @@ bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
   return qos_ok;
 }
 
+// Without the properties, which follow.
 void encode_message_fields(MessageId id, std::string_view topic, std::string_view payload, mqtt::QoS qos,
-                           bool retain, WallMs expires_at, const mqtt::Properties& properties, std::string& out) {
+                           bool retain, WallMs expires_at, std::string& out) {
   put_varint(out, id);
   put_bytes(out, topic);
   put_bytes(out, payload);
   put_enum(out, qos);
   put_u8(out, retain);
   put_u64(out, static_cast<uint64_t>(expires_at));
-  encode_properties(properties, out);
 }
 
 void encode(const MessagePut& r, std::string& out) {
-  const session::Message& m = *r.message;
-  encode_message_fields(r.id, m.topic(), m.payload(), m.qos(), m.retain(), r.expires_at, m.properties(), out);
+  encode_message_put(r.id, *r.message, r.expires_at, out);
 }
 bool decode(Reader& reader, MessagePut& r) {
   r.id = reader.varint();
@@ -152,8 +156,8 @@ bool decode(Reader& reader, SubscriptionDelete& r) {
 }
 
 void encode(const QueuePush& r, std::string& out) {
-  put_bytes(out, r.client_id);
-  encode_delivery(r.delivery, out);
+  const DeliveryRef& d = r.delivery;
+  encode_queue_push(r.client_id, d.message, d.qos, d.retain, d.subscription_ids, out);
 }
 bool decode(Reader& reader, QueuePush& r) {
   r.client_id = reader.string();
@@ -171,10 +175,7 @@ bool decode(Reader& reader, QueueDrop& r) {
 }
 
 void encode(const QueueToInflight& r, std::string& out) {
-  put_bytes(out, r.client_id);
-  put_varint(out, r.message);
-  put_u16(out, r.packet_id);
-  put_enum(out, r.state);
+  encode_queue_to_inflight(r.client_id, r.message, r.packet_id, r.state, out);
 }
 bool decode(Reader& reader, QueueToInflight& r) {
   r.client_id = reader.string();
@@ -210,8 +211,7 @@ bool decode(Reader& reader, InflightState& r) {
 // The three records made of a client id and a packet id share one layout.
 template <typename R>
 void encode_packet_id(const R& r, std::string& out) {
-  put_bytes(out, r.client_id);
-  put_u16(out, r.packet_id);
+  encode_client_packet(r.client_id, r.packet_id, out);
 }
 template <typename R>
 bool decode_packet_id(Reader& reader, R& r) {
@@ -286,9 +286,32 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
   return kDecoders[index - 1](payload);
 }
 
+void encode_queue_push(std::string_view client_id, MessageId message, mqtt::QoS qos, bool retain,
+                       std::span<const uint32_t> subscription_ids, std::string& out) {
+  put_bytes(out, client_id);
+  encode_delivery_fields(message, qos, retain, subscription_ids, out);
+}
+
+void encode_queue_to_inflight(std::string_view client_id, MessageId message, uint16_t packet_id,
+                              session::InflightState state, std::string& out) {
+  put_bytes(out, client_id);
+  put_varint(out, message);
+  put_u16(out, packet_id);
+  put_enum(out, state);
+}
+
+void encode_client_packet(std::string_view client_id, uint16_t packet_id, std::string& out) {
+  put_bytes(out, client_id);
+  put_u16(out, packet_id);
+}
+
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
-  encode_message_fields(id, message.topic(), message.payload(), message.qos(), message.retain(), expires_at,
-                        message.properties(), out);
+  encode_message_fields(id, message.topic(), message.payload(), message.qos(), message.retain(), expires_at, out);
+  if (message.has_properties()) {
+    encode_properties(message.properties(), out);
+  } else {
+    encode_no_properties(out);
+  }
 }
 
 std::optional<MessageId> message_put_id(std::string_view payload) {

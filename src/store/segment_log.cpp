@@ -38,6 +38,11 @@ IoStatus SegmentLog::sync() {
   return file_->sync();
 }
 
+WritableFile& SegmentLog::sync_later() {
+  unsynced_ = false;
+  return *file_;
+}
+
 IoStatus SegmentLog::remove_old_segments() {
   std::erase(old_, current_);
   for (const std::string& name : old_) {

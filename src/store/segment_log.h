@@ -1,5 +1,6 @@
-// The log's files on the store thread: the segment being appended to and the
-// older ones that the next snapshot makes obsolete. Segments are named after
+// The log's files: the segment being appended to and the older ones that the
+// next snapshot makes obsolete. Not thread-safe: the Store guards it with its
+// log mutex. Segments are named after
 // their first sequence number; a new one starts after each snapshot.
 #pragma once
 
@@ -24,6 +25,10 @@ class SegmentLog {
   IoStatus start_segment(Sequence first);
   IoStatus append(std::string_view frames);
   IoStatus sync();
+  // For a sync outside the caller's lock: marks the log synced and returns
+  // the file to sync, which stays open until the next start_segment(). An
+  // append() meanwhile marks the log unsynced again.
+  WritableFile& sync_later();
   // Removes every segment but the current one (after a durable snapshot).
   IoStatus remove_old_segments();
   // Segment files found by recovery, to be removed after the first snapshot.

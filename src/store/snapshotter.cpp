@@ -2,6 +2,7 @@
 // snapshot and backup jobs are written from it in between.
 #include "store/snapshotter.h"
 
+#include "base/thread_name.h"
 #include "store/background.h"
 #include "store/backup.h"
 #include "store/frame.h"
@@ -46,6 +47,7 @@ void Snapshotter::push(Job job) {
 }
 
 void Snapshotter::run() {
+  name_this_thread("sw-snapshot");
   run_in_batches();
   std::deque<Job> jobs;
   for (;;) {

@@ -1,16 +1,21 @@
 // The durable store: a write-ahead log with group commit, periodic snapshots
 // and recovery, on a thread of its own.
 //
-// DESIGN. The broker thread builds a Batch per action and commit()s it: the
-// batch's bytes join a pending list under a mutex, and commit() returns the
-// sequence number of the batch's last record at once. The store thread takes
-// everything pending, numbers and checksums it, writes it with one write()
-// and, under SyncPolicy::always, one fdatasync, then reports the highest
-// durable sequence (durable_up_to(), wait_durable(), Options::on_durable).
-// While it writes, new commits pile up and go out together next time: the
-// slower the disk, the larger the groups. The broker holds an
-// acknowledgement until durable_up_to() reaches the sequence of the batch
-// that made it safe (see docs/formats/store.md, "What the broker waits for").
+// DESIGN. The broker thread builds a Batch per action (or per worker loop
+// turn) and commit()s it. Under SyncPolicy::always the batch's bytes join a
+// pending list under a mutex, and commit() returns the sequence number of
+// the batch's last record at once. The store thread takes everything
+// pending, numbers and checksums it, writes it with one write() and one
+// fdatasync, then reports the highest durable sequence (durable_up_to(),
+// wait_durable(), Options::on_durable). While it syncs, new commits pile up
+// and go out together next time: the slower the disk, the larger the groups.
+// Under interval and never, durable means written to the OS, and commit()
+// numbers, checksums and writes the batch itself under the log mutex: it
+// returns with the batch durable (no on_durable call), and the store thread
+// only syncs the log every sync_interval, outside that mutex. Either way the
+// broker holds an acknowledgement until durable_up_to() reaches the sequence
+// of the batch that made it safe (see docs/formats/store.md, "What the
+// broker waits for").
 //
 // Snapshots need nothing from the broker and do not hold up the log: the
 // store thread hands every written group to the snapshot thread
@@ -51,7 +56,8 @@ struct Options {
   std::chrono::seconds autosave_interval{1800};   // 0 = no timed snapshots
   uint64_t max_log_bytes = 64u << 20;             // snapshot when a segment grows past this; 0 = never
   // Called on the store thread with the highest durable sequence, each time
-  // it grows. Must be quick and must not call back into the Store.
+  // it grows (under SyncPolicy::always only: otherwise commit() returns with
+  // its batch durable). Must be quick and must not call back into the Store.
   std::function<void(Sequence)> on_durable;
 };
 
@@ -133,16 +139,30 @@ class Store {
     uint64_t checkpoint_ticket = 0;
   };
   Work wait_for_work();
-  std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
+  std::optional<std::chrono::steady_clock::time_point> next_deadline();
+  // Under SyncPolicy::always: writes and syncs what commits queued.
   void write(BatchData& batches);
+  // Under interval and never, on the committing thread.
+  Result<Sequence, StoreError> write_at_commit(Batch& batch);
+  // Seals, writes (and under always syncs) `batches`, publishes them durable
+  // and queues them for the mirror; the log mutex is held. True when the
+  // store thread should wake: its deadlines changed or the mirror's input is large.
+  bool write_locked(BatchData& batches, bool report_durable);
+  // Syncs everything written so far (the bulk outside the log mutex, what
+  // commits added meanwhile under it), with `new_segment` starts the next
+  // segment, and hands it all to the mirror: the sequence a snapshot or
+  // backup is taken at, or nullopt when the log failed.
+  std::optional<Sequence> settle_log(bool new_segment);
   // Hands what was written to the snapshot thread's mirror: at once when
   // `now` (a snapshot or backup must see it) or when much is waiting, else
   // after kMirrorDelay, so that the snapshot thread wakes for many groups at
   // a time rather than for each.
   void hand_to_mirror(bool now);
-  void publish_durable(Sequence sequence);
+  void hand_to_mirror_locked(bool now);
+  // `report`: tell Options::on_durable (only the store thread does).
+  void publish_durable(Sequence sequence, bool report);
   void sync_if_due(bool force);
-  bool snapshot_due() const;
+  bool snapshot_due();
   void start_snapshot();
   void start_backup(BackupRequest& request);
   void handle_finished(SnapshotDone& done);
@@ -168,19 +188,25 @@ class Store {
   uint64_t checkpoints_done_ = 0;       // guarded by mutex_
   bool last_checkpoint_ok_ = true;      // guarded by mutex_
   std::optional<StoreError> failure_;   // guarded by mutex_
+  bool log_news_ = false;               // guarded by mutex_: see write_locked()
   std::atomic<Sequence> durable_{0};
 
-  // store thread only
+  // The log and what was written to it: the store thread's, and under
+  // interval and never also the committing thread's. Taken before mutex_.
+  std::mutex log_mutex_;
   SegmentLog log_;
   Sequence written_ = 0;
+  BatchData mirror_pending_;  // written, not yet handed to the snapshot thread
+  std::chrono::steady_clock::time_point mirror_since_;
+  BatchData commit_buffer_;  // write_at_commit()'s, kept for its capacity
+
+  // store thread only
   Sequence snapshot_sequence_ = 0;  // of the newest durable snapshot
   bool snapshot_running_ = false;
   uint64_t checkpoint_wanted_ = 0;  // a ticket no snapshot has started for yet
   uint64_t backup_tickets_ = 0;
   std::map<uint64_t, BackupDone> backups_running_;
   BatchData written_batches_;  // the buffers of the last write, kept for their capacity
-  BatchData mirror_pending_;   // written, not yet handed to the snapshot thread
-  std::chrono::steady_clock::time_point mirror_since_;
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point last_snapshot_;
   std::chrono::steady_clock::time_point snapshot_retry_at_;
