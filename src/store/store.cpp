@@ -128,6 +128,15 @@ Store::~Store() {
 
 Batch Store::batch(const TimeBase& time) { return Batch(ids_, time); }
 
+std::optional<Result<Sequence, StoreError>> Store::refuse_locked(Batch& batch) {
+  if (!failure_ && !stopping_ && !batch.empty()) return std::nullopt;
+  BatchData dropped;
+  batch.finish_into(dropped);
+  if (failure_) return fail(*failure_);
+  if (stopping_) return fail(StoreError::stopped);
+  return committed_;
+}
+
 Result<Sequence, StoreError> Store::commit(Batch& batch) {
   if (options_.policy != SyncPolicy::always) return write_at_commit(batch);
   const size_t records = batch.records();
@@ -135,13 +144,7 @@ Result<Sequence, StoreError> Store::commit(Batch& batch) {
   bool wake;
   {
     std::lock_guard lock(mutex_);
-    if (failure_ || stopping_ || records == 0) {
-      BatchData dropped;
-      batch.finish_into(dropped);
-      if (failure_) return fail(*failure_);
-      if (stopping_) return fail(StoreError::stopped);
-      return committed_;
-    }
+    if (auto refused = refuse_locked(batch)) return *refused;
     // With batches already waiting, the store thread has been woken for them.
     wake = pending_.frames.empty();
     batch.finish_into(pending_);
@@ -160,13 +163,7 @@ Result<Sequence, StoreError> Store::write_at_commit(Batch& batch) {
   std::lock_guard log_lock(log_mutex_);
   {
     std::lock_guard lock(mutex_);
-    if (failure_ || stopping_ || batch.empty()) {
-      BatchData dropped;
-      batch.finish_into(dropped);
-      if (failure_) return fail(*failure_);
-      if (stopping_) return fail(StoreError::stopped);
-      return committed_;
-    }
+    if (auto refused = refuse_locked(batch)) return *refused;
     committed_ += batch.records();
   }
   commit_buffer_.frames.clear();

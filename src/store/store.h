@@ -142,6 +142,9 @@ class Store {
   std::optional<std::chrono::steady_clock::time_point> next_deadline();
   // Under SyncPolicy::always: writes and syncs what commits queued.
   void write(BatchData& batches);
+  // Under mutex_: what commit() returns for a batch it does not write (empty,
+  // or the store failed or is stopping), which it empties; nullopt otherwise.
+  std::optional<Result<Sequence, StoreError>> refuse_locked(Batch& batch);
   // Under interval and never, on the committing thread.
   Result<Sequence, StoreError> write_at_commit(Batch& batch);
   // Seals, writes (and under always syncs) `batches`, publishes them durable
