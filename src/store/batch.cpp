@@ -52,6 +52,7 @@ void Batch::finish_into(BatchData& out) {
   bodies_.clear();
   records_ = 0;
   body_index_.clear();
+  last_push_.end = 0;
 }
 
 BatchData Batch::finish() {
@@ -109,9 +110,33 @@ void Batch::unsubscribe(std::string_view client_id, std::string_view filter) {
 
 void Batch::enqueue(std::string_view client_id, const session::Delivery& delivery) {
   const MessageId id = body_of(delivery.message);
+  const size_t frame = bytes_.size();
   add_as(RecordType::queue_push, [&](std::string& out) {
     encode_queue_push(client_id, id, delivery.qos, delivery.retain, delivery.subscription_ids, out);
   });
+  last_push_.frame = frame;
+  last_push_.end = bytes_.size();
+  last_push_.client_id = client_id;
+  last_push_.message = id;
+  last_push_.qos = delivery.qos;
+  last_push_.retain = delivery.retain;
+  last_push_.subscription_ids.assign(delivery.subscription_ids.begin(), delivery.subscription_ids.end());
+}
+
+bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
+                        session::InflightState state) {
+  LastPush& push = last_push_;
+  if (push.end == 0 || push.end != bytes_.size() || push.message != message || push.client_id != client_id) {
+    return false;
+  }
+  bytes_.resize(push.frame);
+  --records_;
+  add_as(RecordType::queue_push_inflight, [&](std::string& out) {
+    encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids,
+                               out);
+  });
+  push.end = 0;
+  return true;
 }
 
 void Batch::dequeue(std::string_view client_id, const session::MessagePtr& message) {
@@ -124,7 +149,7 @@ void Batch::dequeue(std::string_view client_id, const session::MessagePtr& messa
 void Batch::start_inflight(std::string_view client_id, const session::MessagePtr& message, uint16_t packet_id,
                            session::InflightState state) {
   auto id = MessageIds::find(*message);
-  if (!id) return;
+  if (!id || send_pushed(client_id, *id, packet_id, state)) return;
   add_as(RecordType::queue_to_inflight,
          [&](std::string& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
 }

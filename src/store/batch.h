@@ -126,8 +126,25 @@ class Batch {
   void finish_into(BatchData& out);
   BatchData finish();
 
+  // Replaces the queue_push just added for `message` with a
+  // queue_push_inflight, when nothing came after it; false otherwise.
+  bool send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
+                   session::InflightState state);
+
   MessageIds* ids_;
   TimeBase time_;
+  // The last queue_push, while it is the batch's last frame: a delivery the
+  // broker sends at once follows it with its start_inflight.
+  struct LastPush {
+    size_t frame = 0;  // its offset in bytes_
+    size_t end = 0;    // bytes_.size() after it; 0 = none
+    std::string_view client_id;
+    MessageId message = 0;
+    mqtt::QoS qos = mqtt::QoS::at_most_once;
+    bool retain = false;
+    std::vector<uint32_t> subscription_ids;
+  };
+  LastPush last_push_;
   std::string bytes_;
   size_t records_ = 0;
   size_t last_frame_ = 0;

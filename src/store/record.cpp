@@ -46,10 +46,6 @@ void encode_delivery_fields(MessageId message, mqtt::QoS qos, bool retain, std::
   for (uint32_t id : ids) put_varint(out, id);
 }
 
-void encode_delivery(const DeliveryRef& delivery, std::string& out) {
-  encode_delivery_fields(delivery.message, delivery.qos, delivery.retain, delivery.subscription_ids, out);
-}
-
 bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
   delivery.message = reader.varint();
   const bool qos_ok = read_enum(reader, delivery.qos, 2);
@@ -184,18 +180,24 @@ bool decode(Reader& reader, QueueToInflight& r) {
   return read_enum(reader, r.state, 2);
 }
 
-void encode(const InflightPut& r, std::string& out) {
-  put_bytes(out, r.client_id);
-  put_u16(out, r.packet_id);
-  put_enum(out, r.state);
-  encode_delivery(r.delivery, out);
+// inflight_put and queue_push_inflight share one layout.
+template <typename R>
+void encode_inflight_entry(const R& r, std::string& out) {
+  const DeliveryRef& d = r.delivery;
+  encode_queue_push_inflight(r.client_id, r.packet_id, r.state, d.message, d.qos, d.retain, d.subscription_ids,
+                             out);
 }
-bool decode(Reader& reader, InflightPut& r) {
+template <typename R>
+bool decode_inflight_entry(Reader& reader, R& r) {
   r.client_id = reader.string();
   r.packet_id = reader.u16();
   const bool state_ok = read_enum(reader, r.state, 2);
   return decode_delivery(reader, r.delivery) && state_ok;
 }
+void encode(const InflightPut& r, std::string& out) { encode_inflight_entry(r, out); }
+bool decode(Reader& reader, InflightPut& r) { return decode_inflight_entry(reader, r); }
+void encode(const QueuePushInflight& r, std::string& out) { encode_inflight_entry(r, out); }
+bool decode(Reader& reader, QueuePushInflight& r) { return decode_inflight_entry(reader, r); }
 
 void encode(const InflightState& r, std::string& out) {
   put_bytes(out, r.client_id);
@@ -259,7 +261,7 @@ constexpr std::array<std::string_view, kLastRecordType> kNames{
     "message_put",      "retained_set",        "retained_clear",  "session_put",      "session_delete",
     "subscription_put", "subscription_delete", "queue_push",      "queue_drop",       "queue_to_inflight",
     "inflight_put",     "inflight_state",      "inflight_delete", "inbound_qos2_add", "inbound_qos2_remove",
-    "messages_clear",   "snapshot_end"};
+    "messages_clear",   "snapshot_end",        "queue_push_inflight"};
 
 }  // namespace
 
@@ -298,6 +300,15 @@ void encode_queue_to_inflight(std::string_view client_id, MessageId message, uin
   put_varint(out, message);
   put_u16(out, packet_id);
   put_enum(out, state);
+}
+
+void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
+                                MessageId message, mqtt::QoS qos, bool retain,
+                                std::span<const uint32_t> subscription_ids, std::string& out) {
+  put_bytes(out, client_id);
+  put_u16(out, packet_id);
+  put_enum(out, state);
+  encode_delivery_fields(message, qos, retain, subscription_ids, out);
 }
 
 void encode_client_packet(std::string_view client_id, uint16_t packet_id, std::string& out) {

@@ -39,8 +39,9 @@ enum class RecordType : uint8_t {
   inbound_qos2_remove = 15,
   messages_clear = 16,
   snapshot_end = 17,
+  queue_push_inflight = 18,
 };
-inline constexpr uint8_t kLastRecordType = 17;
+inline constexpr uint8_t kLastRecordType = 18;
 std::string_view to_string(RecordType type);
 
 // A delivery in a session's queue or in flight; the body is referenced.
@@ -166,6 +167,18 @@ struct SnapshotEnd {
   bool operator==(const SnapshotEnd&) const = default;
 };
 
+// A message queued and sent in the same broker call: the queue_push and the
+// queue_to_inflight that would follow it, in one record. Taking the pushed
+// entry would remove every entry before it, so the session's queue ends
+// empty, and the delivery is in flight with `packet_id` in `state`.
+struct QueuePushInflight {
+  std::string client_id;
+  uint16_t packet_id = 0;
+  session::InflightState state = session::InflightState::awaiting_puback;
+  DeliveryRef delivery;
+  bool operator==(const QueuePushInflight&) const = default;
+};
+
 }  // namespace record
 
 // Alternatives in RecordType order (index + 1 == type).
@@ -174,7 +187,8 @@ using Record =
                  record::SessionDelete, record::SubscriptionPut, record::SubscriptionDelete,
                  record::QueuePush, record::QueueDrop, record::QueueToInflight, record::InflightPut,
                  record::InflightState, record::InflightDelete, record::InboundQos2Add,
-                 record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd>;
+                 record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd,
+                 record::QueuePushInflight>;
 
 RecordType type_of(const Record& record);
 void encode_payload(const Record& record, std::string& out);
@@ -190,6 +204,9 @@ void encode_queue_push(std::string_view client_id, MessageId message, mqtt::QoS 
 void encode_queue_to_inflight(std::string_view client_id, MessageId message, uint16_t packet_id,
                               session::InflightState state, std::string& out);
 void encode_client_packet(std::string_view client_id, uint16_t packet_id, std::string& out);
+void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
+                                MessageId message, mqtt::QoS qos, bool retain,
+                                std::span<const uint32_t> subscription_ids, std::string& out);
 // The id of a message_put payload, read without decoding the rest; nullopt
 // when even that is malformed.
 std::optional<MessageId> message_put_id(std::string_view payload);

@@ -71,9 +71,9 @@ bool State::same_retained(const State& other) const {
   });
 }
 
-StoredSession* State::find_session(const std::string& client_id) {
-  auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : &it->second;
+StoredSession* State::find_session(std::string_view client_id) {
+  auto it = session_index_.find(client_id);
+  return it == session_index_.end() ? nullptr : it->second;
 }
 
 bool State::add_reference(MessageId id) {
@@ -94,6 +94,7 @@ void State::release_messages(StoredSession& session) {
   for (const StoredInflight& entry : session.inflight) release(entry.delivery.message);
   session.queue.clear();
   session.inflight.clear();
+  session.inflight_ids.ids.clear();
   session.inbound_qos2.clear();
 }
 
@@ -205,12 +206,21 @@ void State::apply_one(const RetainedClear& r) {
   retained_.erase(r.topic);
 }
 
-void State::apply_one(const SessionPut& r) { sessions_[r.client_id].info = r.info; }
+void State::apply_one(const SessionPut& r) {
+  if (StoredSession* session = find_session(r.client_id)) {
+    session->info = r.info;
+    return;
+  }
+  auto it = sessions_.try_emplace(r.client_id).first;
+  it->second.info = r.info;
+  session_index_.emplace(it->first, &it->second);
+}
 
 void State::apply_one(const SessionDelete& r) {
   StoredSession* session = find_session(r.client_id);
   if (!session) return;
   release_messages(*session);
+  session_index_.erase(r.client_id);
   sessions_.erase(r.client_id);
 }
 
@@ -256,20 +266,54 @@ void State::apply_one(const QueueToInflight& r) {
 }
 
 void State::put_inflight(StoredSession& session, StoredInflight entry) {
-  auto it = std::find_if(session.inflight.begin(), session.inflight.end(),
-                         [&](const StoredInflight& f) { return f.packet_id == entry.packet_id; });
-  if (it == session.inflight.end()) {
+  if (!holds_packet_id(session, entry.packet_id)) {
+    if (!session.inflight_ids.ids.empty()) session.inflight_ids.ids.insert(entry.packet_id);
     session.inflight.push_back(std::move(entry));
     return;
   }
+  auto it = std::find_if(session.inflight.begin(), session.inflight.end(),
+                         [&](const StoredInflight& f) { return f.packet_id == entry.packet_id; });
   const MessageId replaced = it->delivery.message;
   *it = std::move(entry);
   release(replaced);
 }
 
+namespace {
+constexpr size_t kScannedInflight = 16;
+}
+
+bool State::holds_packet_id(StoredSession& session, uint16_t packet_id) {
+  // Once built, the index follows every change until the entries run out.
+  tsl::robin_set<uint16_t>& ids = session.inflight_ids.ids;
+  if (ids.empty() && session.inflight.size() <= kScannedInflight) {
+    const auto same_id = [&](const StoredInflight& f) { return f.packet_id == packet_id; };
+    return std::any_of(session.inflight.begin(), session.inflight.end(), same_id);
+  }
+  if (ids.empty()) {
+    for (const StoredInflight& f : session.inflight) ids.insert(f.packet_id);
+  }
+  return ids.count(packet_id) > 0;
+}
+
+void State::erase_inflight(StoredSession& session, std::deque<StoredInflight>::iterator entry) {
+  tsl::robin_set<uint16_t>& ids = session.inflight_ids.ids;
+  if (!ids.empty()) ids.erase(entry->packet_id);
+  session.inflight.erase(entry);
+}
+
 void State::apply_one(const InflightPut& r) {
   StoredSession* session = find_session(r.client_id);
   if (!session || !add_reference(r.delivery.message)) return;
+  put_inflight(*session, StoredInflight{r.packet_id, r.state, r.delivery});
+}
+
+void State::apply_one(const QueuePushInflight& r) {
+  StoredSession* session = find_session(r.client_id);
+  if (!session || !add_reference(r.delivery.message)) return;
+  // As queue_push, then queue_to_inflight of that entry: it takes every
+  // entry before it along.
+  for (const DeliveryRef& queued : session->queue) release(queued.message);
+  session->queue.clear();
   put_inflight(*session, StoredInflight{r.packet_id, r.state, r.delivery});
 }
 
@@ -288,7 +332,7 @@ void State::apply_one(const InflightDelete& r) {
                          [&](const StoredInflight& f) { return f.packet_id == r.packet_id; });
   if (it == session->inflight.end()) return;
   const MessageId released = it->delivery.message;
-  session->inflight.erase(it);
+  erase_inflight(*session, it);
   release(released);
 }
 

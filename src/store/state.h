@@ -52,11 +52,20 @@ struct StoredInflight {
   bool operator==(const StoredInflight&) const = default;
 };
 
+// The packet ids of a session's in-flight entries, once there are more than a
+// scan finds quickly (the mirror checks one for every message sent). An index
+// kept by State, not content: equal sessions may differ in it.
+struct InflightIds {
+  tsl::robin_set<uint16_t> ids;  // empty while the entries are few
+  bool operator==(const InflightIds&) const { return true; }
+};
+
 struct StoredSession {
   SessionInfo info;
   std::map<std::string, StoredSubscription> subscriptions;
   std::deque<DeliveryRef> queue;
   std::deque<StoredInflight> inflight;  // in send order
+  InflightIds inflight_ids;
   std::set<uint16_t> inbound_qos2;
   bool operator==(const StoredSession&) const = default;
 };
@@ -160,17 +169,20 @@ class State {
   void apply_one(const record::InboundQos2Remove& r);
   void apply_one(const record::MessagesClear& r);
   void apply_one(const record::SnapshotEnd&) {}
+  void apply_one(const record::QueuePushInflight& r);
 
   // The body's message with its deadline on the steady clock of `time`.
   static session::MessagePtr with_deadline(const session::MessagePtr& message, WallMs expires_at,
                                            const TimeBase& time);
-  StoredSession* find_session(const std::string& client_id);
+  StoredSession* find_session(std::string_view client_id);
   bool add_reference(MessageId id);
   void release(MessageId id);
   void release_messages(StoredSession& session);
   // Removes queue entries up to the first for `message`; returns that entry.
   std::optional<DeliveryRef> take_queued(StoredSession& session, MessageId message);
   void put_inflight(StoredSession& session, StoredInflight entry);
+  static bool holds_packet_id(StoredSession& session, uint16_t packet_id);
+  static void erase_inflight(StoredSession& session, std::deque<StoredInflight>::iterator entry);
   void emit_session(const std::string& client_id, const StoredSession& session,
                     const std::function<void(const Record&)>& emit) const;
   void replace_retained(session::MessagePtr& slot, MessageId id, const Body& body);
@@ -198,6 +210,11 @@ class State {
   // Retained bodies that expire (v5 Message Expiry Interval), by id.
   tsl::robin_map<MessageId, WallMs> retained_expiry_;
   std::map<std::string, StoredSession> sessions_;
+  // sessions_ by client id in O(1): the mirror looks one up for nearly every
+  // record, and a tree of long client ids costs a dozen string compares each.
+  // It names the map's own keys and values, which stay where they are when
+  // the map (and the State, which cannot be copied) is moved.
+  tsl::robin_map<std::string_view, StoredSession*> session_index_;
   std::vector<MessageId> maybe_unreferenced_;
   bool known_id_put_again_ = false;  // see settle_decoded_bodies()
   MessageId highest_message_id_ = 0;

@@ -112,6 +112,49 @@ TEST_F(BatchTest, LaterBatchesKeepTheIdAndCarryTheBodyOnlyWhenAddingReferences) 
   EXPECT_EQ(std::get<record::MessagePut>(again_records[0]).id, id);
 }
 
+TEST_F(BatchTest, AMessageQueuedAndSentAtOnceIsOneRecord) {
+  const auto message = make_message("t", "p", mqtt::QoS::exactly_once, false);
+  const session::Delivery delivery{message, mqtt::QoS::exactly_once, true, {7, 9}};
+  Batch b = batch();
+  b.enqueue("a", delivery);
+  b.start_inflight("a", message, 3, session::InflightState::awaiting_pubrec);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 2u);
+  const auto& sent = std::get<record::QueuePushInflight>(records[1]);
+  EXPECT_EQ(sent.client_id, "a");
+  EXPECT_EQ(sent.packet_id, 3);
+  EXPECT_EQ(sent.state, session::InflightState::awaiting_pubrec);
+  EXPECT_EQ(sent.delivery, (DeliveryRef{*MessageIds::find(*message), mqtt::QoS::exactly_once, true, {7, 9}}));
+}
+
+TEST_F(BatchTest, APushIsKeptWhenAnythingCameBetweenItAndTheSend) {
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, false);
+  const auto other = make_message("u", "p", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.enqueue("a", {message, mqtt::QoS::at_least_once, false, {}});
+  b.enqueue("b", {message, mqtt::QoS::at_least_once, false, {}});
+  b.start_inflight("a", message, 1, session::InflightState::awaiting_puback);  // not the last push
+  b.enqueue("c", {other, mqtt::QoS::at_least_once, false, {}});
+  b.start_inflight("c", message, 2, session::InflightState::awaiting_puback);  // another message
+  b.start_inflight("c", other, 3, session::InflightState::awaiting_puback);    // a record came between
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 8u);
+  EXPECT_TRUE(std::holds_alternative<record::QueueToInflight>(records[3]));
+  EXPECT_TRUE(std::holds_alternative<record::QueuePush>(records[5]));
+  EXPECT_TRUE(std::holds_alternative<record::QueueToInflight>(records[7]));
+}
+
+TEST_F(BatchTest, APushDoesNotJoinASendInTheNextBatch) {
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.enqueue("a", {message, mqtt::QoS::at_least_once, false, {}});
+  finish(b);
+  b.start_inflight("a", message, 1, session::InflightState::awaiting_puback);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<record::QueueToInflight>(records[0]));
+}
+
 TEST_F(BatchTest, UnknownMessagesAreNotInAnyStoredQueue) {
   const auto never_stored = make_message("t", "p", mqtt::QoS::at_most_once, false);
   Batch b = batch();

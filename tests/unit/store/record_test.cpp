@@ -48,6 +48,7 @@ std::vector<Record> every_record() {
       record::InboundQos2Remove{"c1", 1},
       record::MessagesClear{"c1"},
       record::SnapshotEnd{42},
+      record::QueuePushInflight{"c1", 65534, InflightState::awaiting_pubrec, delivery()},
   };
 }
 

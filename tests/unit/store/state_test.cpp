@@ -100,6 +100,52 @@ TEST(State, InflightPutReplacesTheSamePacketId) {
   EXPECT_EQ(state.message(1), nullptr);
 }
 
+TEST(State, QueuePushInflightIsAPushThenItsMoveToInflight) {
+  // A stale entry before the pushed one (an expired message the broker
+  // dropped without a record) goes with it either way.
+  const std::vector<Record> before{SessionPut{"c", {}}, put(1, "old"), QueuePush{"c", ref(1)}};
+  State two_records;
+  apply_batch(two_records, before);
+  apply_batch(two_records, {put(2, "x"), QueuePush{"c", ref(2)},
+                            QueueToInflight{"c", 2, 7, InflightState::awaiting_puback}});
+  State one_record;
+  apply_batch(one_record, before);
+  apply_batch(one_record, {put(2, "x"), QueuePushInflight{"c", 7, InflightState::awaiting_puback, ref(2)}});
+  EXPECT_EQ(one_record, two_records);
+  EXPECT_TRUE(one_record.sessions().at("c").queue.empty());
+  ASSERT_EQ(one_record.sessions().at("c").inflight.size(), 1u);
+  EXPECT_EQ(one_record.message(1), nullptr);
+}
+
+TEST(State, ManyInflightEntriesAreFoundByPacketId) {
+  // Past a few entries an index finds packet ids; it must agree with a scan
+  // as entries come and go, and replace an entry that is already there.
+  State state;
+  apply_batch(state, {SessionPut{"c", {}}});
+  for (uint16_t id = 1; id <= 40; ++id) {
+    apply_batch(state, {put(id, "t"), InflightPut{"c", id, InflightState::awaiting_puback, ref(id)}});
+  }
+  for (uint16_t id = 1; id <= 30; ++id) apply_batch(state, {InflightDelete{"c", id}});
+  apply_batch(state, {put(100, "t"), InflightPut{"c", 35, InflightState::awaiting_puback, ref(100)}});
+  apply_batch(state, {put(101, "t"), InflightPut{"c", 5, InflightState::awaiting_puback, ref(101)}});
+  const auto& inflight = state.sessions().at("c").inflight;
+  ASSERT_EQ(inflight.size(), 11u);
+  EXPECT_EQ(state.message(35), nullptr);
+  EXPECT_EQ(inflight[4].delivery.message, 100u);
+  EXPECT_EQ(inflight.back().packet_id, 5);
+  EXPECT_EQ(state, rebuilt(state));
+}
+
+TEST(State, AMovedStateFindsItsSessions) {
+  State original;
+  apply_batch(original, {SessionPut{"a", {}}, SessionPut{"b", {}}});
+  State moved = std::move(original);
+  apply_batch(moved, {put(1, "t"), InflightPut{"a", 1, InflightState::awaiting_puback, ref(1)}, SessionDelete{"b"}});
+  apply_batch(moved, {SessionPut{"b", {}}, SubscriptionPut{"b", "x/#", {}, 0}});
+  EXPECT_EQ(moved.sessions().at("a").inflight.size(), 1u);
+  EXPECT_EQ(moved.sessions().at("b").subscriptions.size(), 1u);
+}
+
 TEST(State, RecordsForMissingThingsChangeNothing) {
   State state;
   apply_batch(state, {QueuePush{"nobody", ref(1)}, SubscriptionPut{"nobody", "a", {}, 0}, RetainedSet{3},
