@@ -116,7 +116,7 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
   });
   last_push_.frame = frame;
   last_push_.end = bytes_.size();
-  last_push_.client_id = client_id;
+  last_push_.client_id.assign(client_id);
   last_push_.message = id;
   last_push_.qos = delivery.qos;
   last_push_.retain = delivery.retain;

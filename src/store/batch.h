@@ -138,7 +138,7 @@ class Batch {
   struct LastPush {
     size_t frame = 0;  // its offset in bytes_
     size_t end = 0;    // bytes_.size() after it; 0 = none
-    std::string_view client_id;
+    std::string client_id;  // a copy: the check must not read a session that may be gone
     MessageId message = 0;
     mqtt::QoS qos = mqtt::QoS::at_most_once;
     bool retain = false;
