@@ -187,12 +187,22 @@ void encode_inflight_entry(const R& r, std::string& out) {
   encode_queue_push_inflight(r.client_id, r.packet_id, r.state, d.message, d.qos, d.retain, d.subscription_ids,
                              out);
 }
+bool read_inflight_entry(Reader& reader, InflightEntryView& out) {
+  out.client_id = reader.bytes();
+  out.packet_id = reader.u16();
+  const bool state_ok = read_enum(reader, out.state, 2);
+  out.delivery.subscription_ids.clear();
+  return decode_delivery(reader, out.delivery) && state_ok;
+}
 template <typename R>
 bool decode_inflight_entry(Reader& reader, R& r) {
-  r.client_id = reader.string();
-  r.packet_id = reader.u16();
-  const bool state_ok = read_enum(reader, r.state, 2);
-  return decode_delivery(reader, r.delivery) && state_ok;
+  InflightEntryView view;
+  const bool ok = read_inflight_entry(reader, view);
+  r.client_id = view.client_id;
+  r.packet_id = view.packet_id;
+  r.state = view.state;
+  r.delivery = std::move(view.delivery);
+  return ok;
 }
 void encode(const InflightPut& r, std::string& out) { encode_inflight_entry(r, out); }
 bool decode(Reader& reader, InflightPut& r) { return decode_inflight_entry(reader, r); }
@@ -215,10 +225,17 @@ template <typename R>
 void encode_packet_id(const R& r, std::string& out) {
   encode_client_packet(r.client_id, r.packet_id, out);
 }
+bool read_client_packet(Reader& reader, ClientPacketView& out) {
+  out.client_id = reader.bytes();
+  out.packet_id = reader.u16();
+  return true;
+}
 template <typename R>
 bool decode_packet_id(Reader& reader, R& r) {
-  r.client_id = reader.string();
-  r.packet_id = reader.u16();
+  ClientPacketView view;
+  read_client_packet(reader, view);
+  r.client_id = view.client_id;
+  r.packet_id = view.packet_id;
   return true;
 }
 void encode(const InflightDelete& r, std::string& out) { encode_packet_id(r, out); }
@@ -280,6 +297,16 @@ RecordType type_of(const Record& record) { return static_cast<RecordType>(record
 
 void encode_payload(const Record& record, std::string& out) {
   std::visit([&](const auto& r) { encode(r, out); }, record);
+}
+
+bool decode_inflight_entry(std::string_view payload, InflightEntryView& out) {
+  Reader reader(payload);
+  return read_inflight_entry(reader, out) && reader.finished();
+}
+
+bool decode_client_packet(std::string_view payload, ClientPacketView& out) {
+  Reader reader(payload);
+  return read_client_packet(reader, out) && reader.finished();
 }
 
 std::optional<Record> decode_payload(RecordType type, std::string_view payload) {

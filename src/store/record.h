@@ -215,6 +215,22 @@ std::optional<MessageId> message_put_id(std::string_view payload);
 // or a newer format; recovery treats it like damage).
 std::optional<Record> decode_payload(RecordType type, std::string_view payload);
 
+// The records the mirror applies for every delivery, decoded without
+// building a Record: the client id stays a view into the payload. The
+// decoders accept exactly what decode_payload accepts for these types.
+struct InflightEntryView {  // inflight_put, queue_push_inflight
+  std::string_view client_id;
+  uint16_t packet_id = 0;
+  session::InflightState state = session::InflightState::awaiting_puback;
+  DeliveryRef delivery;  // reused from record to record: its vector keeps its capacity
+};
+struct ClientPacketView {  // inflight_delete, inbound_qos2_add, inbound_qos2_remove
+  std::string_view client_id;
+  uint16_t packet_id = 0;
+};
+bool decode_inflight_entry(std::string_view payload, InflightEntryView& out);
+bool decode_client_packet(std::string_view payload, ClientPacketView& out);
+
 // mqtt::Properties as (property id, value) pairs ended by a 0 byte; shared
 // by message bodies and wills.
 void encode_properties(const mqtt::Properties& properties, std::string& out);

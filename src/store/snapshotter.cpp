@@ -79,12 +79,27 @@ void Snapshotter::apply_frames(std::string_view frames, std::vector<record::Mess
     if (frame.type == RecordType::message_put && next_body < bodies.size() &&
         message_put_id(frame.payload) == bodies[next_body].id) {
       state_.apply(std::move(bodies[next_body++]));
-    } else if (auto record = decode_payload(frame.type, frame.payload)) {
+    } else if (!apply_from_view(frame.type, frame.payload)) {
       // The broker thread encoded these frames; they always decode. A body
       // missing from `bodies` would be a bug in Batch, and still decodes.
-      state_.apply(*record);
+      if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
     }
     if (frame.batch_end) state_.end_batch();
+  }
+}
+
+bool Snapshotter::apply_from_view(RecordType type, std::string_view payload) {
+  switch (type) {
+    case RecordType::queue_push_inflight:
+      if (decode_inflight_entry(payload, inflight_entry_)) state_.apply_queue_push_inflight(inflight_entry_);
+      return true;
+    case RecordType::inflight_delete: {
+      ClientPacketView packet;
+      if (decode_client_packet(payload, packet)) state_.apply_inflight_delete(packet);
+      return true;
+    }
+    default:
+      return false;
   }
 }
 

@@ -77,6 +77,9 @@ class Snapshotter {
   void push(Job job);
   void run();
   void apply_frames(std::string_view frames, std::vector<record::MessagePut>& bodies);
+  // Applies the frame from views when it is of a type every delivery
+  // writes; false for the other types.
+  bool apply_from_view(RecordType type, std::string_view payload);
   void write(const Job& job);
 
   Env& env_;
@@ -89,6 +92,7 @@ class Snapshotter {
   bool stopping_ = false;  // guarded by mutex_
 
   State state_;  // the snapshotter's thread only, after construction
+  InflightEntryView inflight_entry_;  // apply_from_view's, kept for its vector
   std::thread thread_;
 };
 

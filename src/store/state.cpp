@@ -307,14 +307,21 @@ void State::apply_one(const InflightPut& r) {
   put_inflight(*session, StoredInflight{r.packet_id, r.state, r.delivery});
 }
 
-void State::apply_one(const QueuePushInflight& r) {
-  StoredSession* session = find_session(r.client_id);
-  if (!session || !add_reference(r.delivery.message)) return;
+void State::apply_one(const QueuePushInflight& r) { push_inflight(r.client_id, r.packet_id, r.state, r.delivery); }
+
+void State::apply_queue_push_inflight(const InflightEntryView& r) {
+  push_inflight(r.client_id, r.packet_id, r.state, r.delivery);
+}
+
+void State::push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
+                          const DeliveryRef& delivery) {
+  StoredSession* session = find_session(client_id);
+  if (!session || !add_reference(delivery.message)) return;
   // As queue_push, then queue_to_inflight of that entry: it takes every
   // entry before it along.
   for (const DeliveryRef& queued : session->queue) release(queued.message);
   session->queue.clear();
-  put_inflight(*session, StoredInflight{r.packet_id, r.state, r.delivery});
+  put_inflight(*session, StoredInflight{packet_id, state, delivery});
 }
 
 void State::apply_one(const InflightState& r) {
@@ -325,11 +332,15 @@ void State::apply_one(const InflightState& r) {
   }
 }
 
-void State::apply_one(const InflightDelete& r) {
-  StoredSession* session = find_session(r.client_id);
+void State::apply_one(const InflightDelete& r) { delete_inflight(r.client_id, r.packet_id); }
+
+void State::apply_inflight_delete(const ClientPacketView& r) { delete_inflight(r.client_id, r.packet_id); }
+
+void State::delete_inflight(std::string_view client_id, uint16_t packet_id) {
+  StoredSession* session = find_session(client_id);
   if (!session) return;
   auto it = std::find_if(session->inflight.begin(), session->inflight.end(),
-                         [&](const StoredInflight& f) { return f.packet_id == r.packet_id; });
+                         [&](const StoredInflight& f) { return f.packet_id == packet_id; });
   if (it == session->inflight.end()) return;
   const MessageId released = it->delivery.message;
   erase_inflight(*session, it);

@@ -91,6 +91,10 @@ class State {
   void apply(const Record& record);
   // The same for a body handed over without a Record around it (moved in).
   void apply(record::MessagePut&& put);
+  // The mirror's most frequent records, from views (record::decode_inflight_entry,
+  // decode_client_packet): the same as apply() of the decoded record.
+  void apply_queue_push_inflight(const InflightEntryView& r);
+  void apply_inflight_delete(const ClientPacketView& r);
   // Makes room for `messages` more bodies and `retained` retained topics, so
   // that loading a snapshot does not grow the tables step by step.
   void reserve(size_t messages, size_t retained);
@@ -181,6 +185,9 @@ class State {
   // Removes queue entries up to the first for `message`; returns that entry.
   std::optional<DeliveryRef> take_queued(StoredSession& session, MessageId message);
   void put_inflight(StoredSession& session, StoredInflight entry);
+  void push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
+                     const DeliveryRef& delivery);
+  void delete_inflight(std::string_view client_id, uint16_t packet_id);
   static bool holds_packet_id(StoredSession& session, uint16_t packet_id);
   static void erase_inflight(StoredSession& session, std::deque<StoredInflight>::iterator entry);
   void emit_session(const std::string& client_id, const StoredSession& session,

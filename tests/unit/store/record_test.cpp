@@ -65,6 +65,39 @@ TEST(Record, EveryTypeRoundTripsThroughItsPayload) {
   EXPECT_EQ(seen.size(), kLastRecordType);
 }
 
+TEST(Record, TheMirrorsViewsDecodeWhatTheRecordsHold) {
+  InflightEntryView entry;
+  ClientPacketView packet;
+  size_t viewed = 0;
+  for (const Record& record : every_record()) {
+    std::string payload;
+    encode_payload(record, payload);
+    const std::string longer = payload + "x";
+    if (const auto* r = std::get_if<record::QueuePushInflight>(&record)) {
+      ASSERT_TRUE(decode_inflight_entry(payload, entry));
+      EXPECT_EQ(entry.client_id, r->client_id);
+      EXPECT_EQ(entry.packet_id, r->packet_id);
+      EXPECT_EQ(entry.state, r->state);
+      EXPECT_EQ(entry.delivery, r->delivery);
+      EXPECT_FALSE(decode_inflight_entry(longer, entry));
+      ++viewed;
+    } else if (const auto* d = std::get_if<record::InflightDelete>(&record)) {
+      ASSERT_TRUE(decode_client_packet(payload, packet));
+      EXPECT_EQ(packet.client_id, d->client_id);
+      EXPECT_EQ(packet.packet_id, d->packet_id);
+      EXPECT_FALSE(decode_client_packet(longer, packet));
+      EXPECT_FALSE(decode_client_packet(payload.substr(0, payload.size() - 1), packet));
+      ++viewed;
+    }
+  }
+  EXPECT_EQ(viewed, 2u);
+  // A reused view starts its subscription identifiers afresh.
+  std::string payload;
+  encode_payload(record::InflightPut{"c", 1, session::InflightState::awaiting_puback, {}}, payload);
+  ASSERT_TRUE(decode_inflight_entry(payload, entry));
+  EXPECT_TRUE(entry.delivery.subscription_ids.empty());
+}
+
 TEST(Record, EveryTypeRoundTripsThroughFrames) {
   std::string bytes;
   const auto records = every_record();
