@@ -1,0 +1,219 @@
+// The recovery rule that snapshots taken from the broker's state in slices
+// would rely on (docs/design/snapshots-without-mirror.md), checked on
+// today's State before any broker code depends on it: a snapshot whose items
+// were each captured at their own sequence Sx >= S0, plus the log from S0
+// with every record about an item skipped when its sequence is at or before
+// that item's Sx, rebuilds exactly the state of the whole log.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/state.h"
+#include "store_test_util.h"
+
+namespace stellwerk::store {
+namespace {
+
+using namespace record;
+using session::InflightState;
+using Batch = std::vector<Record>;
+
+const std::vector<std::string> kClients{"a", "b", "c"};
+const std::vector<std::string> kTopics{"x", "y"};
+
+State state_after(const std::vector<Batch>& log, size_t batches) {
+  State state;
+  for (size_t b = 0; b < batches; ++b) {
+    for (const Record& r : log[b]) state.apply(r);
+    state.end_batch();
+  }
+  return state;
+}
+
+// A history the broker could write: one action per batch, chosen against
+// the state so far so that most records find what they name.
+class History {
+ public:
+  explicit History(uint32_t seed) : random_(seed) {}
+
+  std::vector<Batch> make(size_t actions) {
+    std::vector<Batch> log;
+    for (size_t i = 0; i < actions; ++i) {
+      const State now = state_after(log, log.size());
+      log.push_back(action(now));
+    }
+    return log;
+  }
+
+ private:
+  template <typename T>
+  const T& pick(const std::vector<T>& from) {
+    return from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(random_)];
+  }
+  uint16_t packet_id() { return static_cast<uint16_t>(std::uniform_int_distribution<int>(1, 6)(random_)); }
+  DeliveryRef ref(MessageId id) { return DeliveryRef{id, mqtt::QoS::at_least_once, false, {}}; }
+  MessagePut body(const std::string& topic) {
+    const MessageId id = next_id_++;
+    return MessagePut{id, testing::make_message(topic, std::to_string(id), mqtt::QoS::at_least_once, false), 0};
+  }
+  std::optional<MessageId> some_queued(const State& now, const std::string& client) {
+    auto it = now.sessions().find(client);
+    if (it == now.sessions().end() || it->second.queue.empty()) return std::nullopt;
+    const auto& queue = it->second.queue;
+    return queue[std::uniform_int_distribution<size_t>(0, queue.size() - 1)(random_)].message;
+  }
+
+  Batch action(const State& now) {
+    const std::string& client = pick(kClients);
+    const std::string& topic = pick(kTopics);
+    switch (std::uniform_int_distribution<int>(0, 13)(random_)) {
+      case 0: return {SessionPut{client, SessionInfo{static_cast<uint32_t>(next_id_), std::nullopt, 0, 0}}};
+      case 1: return {SessionDelete{client}};
+      case 2: return {SubscriptionPut{client, topic + "/#", {}, 0}};
+      case 3: return {SubscriptionDelete{client, topic + "/#"}};
+      case 4:
+      case 5: {
+        MessagePut put = body(topic);
+        const MessageId id = put.id;
+        return {std::move(put), QueuePush{client, ref(id)}};
+      }
+      case 6: {
+        MessagePut put = body(topic);
+        const MessageId id = put.id;
+        return {std::move(put), QueuePushInflight{client, packet_id(), InflightState::awaiting_puback, ref(id)}};
+      }
+      case 7:
+        if (auto id = some_queued(now, client)) {
+          return {QueueToInflight{client, *id, packet_id(), InflightState::awaiting_pubrec}};
+        }
+        return {record::InflightState{client, packet_id(), InflightState::awaiting_pubcomp}};
+      case 8:
+        if (auto id = some_queued(now, client)) return {QueueDrop{client, *id}};
+        return {MessagesClear{client}};
+      case 9:
+      case 10: return {InflightDelete{client, packet_id()}};
+      case 11: {
+        MessagePut put = body(topic);
+        const MessageId id = put.id;
+        return {std::move(put), RetainedSet{id}};
+      }
+      case 12: return {RetainedClear{topic}};
+      default:
+        if (std::bernoulli_distribution(0.5)(random_)) return {InboundQos2Add{client, packet_id()}};
+        return {InboundQos2Remove{client, packet_id()}};
+    }
+  }
+
+  std::mt19937 random_;
+  MessageId next_id_ = 1;
+};
+
+// What a record is about: "s:" and a client id, "t:" and a retained topic,
+// or nothing (a body). `topics` names the bodies seen so far.
+std::string item_of(const Record& record, const std::map<MessageId, std::string>& topics) {
+  return std::visit(
+      [&](const auto& r) -> std::string {
+        using R = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<R, MessagePut> || std::is_same_v<R, SnapshotEnd>) {
+          return "";
+        } else if constexpr (std::is_same_v<R, RetainedSet>) {
+          return "t:" + topics.at(r.id);
+        } else if constexpr (std::is_same_v<R, RetainedClear>) {
+          return "t:" + r.topic;
+        } else {
+          return "s:" + r.client_id;
+        }
+      },
+      record);
+}
+
+void note_body(const Record& record, std::map<MessageId, std::string>& topics) {
+  if (const auto* put = std::get_if<MessagePut>(&record)) topics[put->id] = std::string(put->message->topic());
+}
+
+struct FuzzySnapshot {
+  std::vector<Record> records;               // bodies and the captured items' records
+  std::map<std::string, size_t> captured_at;  // item -> Sx (records 1..Sx applied)
+};
+
+// Items in the order the slices walk them (topics, then client ids), each
+// captured after a batch at or after `first_batch`, never going back.
+FuzzySnapshot take_snapshot(const std::vector<Batch>& log, size_t first_batch, std::mt19937& random) {
+  std::vector<std::string> items;
+  for (const std::string& t : kTopics) items.push_back("t:" + t);
+  for (const std::string& c : kClients) items.push_back("s:" + c);
+  FuzzySnapshot snapshot;
+  size_t batch = first_batch;
+  for (const std::string& item : items) {
+    batch = std::uniform_int_distribution<size_t>(batch, log.size())(random);
+    const State then = state_after(log, batch);
+    size_t sequence = 0;
+    for (size_t b = 0; b < batch; ++b) sequence += log[b].size();
+    std::map<MessageId, std::string> topics;
+    bool present = false;
+    then.for_each_record([&](const Record& r) {
+      note_body(r, topics);
+      const std::string about = item_of(r, topics);
+      if (!about.empty() && about != item) return;
+      present = present || about == item;
+      snapshot.records.push_back(r);
+    });
+    if (present) snapshot.captured_at[item] = sequence;
+  }
+  return snapshot;
+}
+
+State recover(const std::vector<Batch>& log, size_t first_batch, const FuzzySnapshot& snapshot) {
+  State state;
+  for (const Record& r : snapshot.records) state.apply(r);
+  state.end_batch();
+  size_t sequence = 0;
+  for (size_t b = 0; b < first_batch; ++b) sequence += log[b].size();
+  std::map<MessageId, std::string> topics;
+  for (size_t b = first_batch; b < log.size(); ++b) {
+    for (const Record& r : log[b]) {
+      ++sequence;
+      note_body(r, topics);
+      auto captured = snapshot.captured_at.find(item_of(r, topics));
+      if (captured != snapshot.captured_at.end() && captured->second >= sequence) continue;
+      state.apply(r);
+    }
+    state.end_batch();
+  }
+  return state;
+}
+
+TEST(FuzzySnapshot, SkippingWhatEachItemsSliceHoldsRebuildsTheWholeLog) {
+  std::mt19937 random(7);
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    const std::vector<Batch> log = History(seed).make(60);
+    const State exact = state_after(log, log.size());
+    const size_t first_batch = std::uniform_int_distribution<size_t>(0, log.size())(random);
+    const FuzzySnapshot snapshot = take_snapshot(log, first_batch, random);
+    ASSERT_TRUE(recover(log, first_batch, snapshot) == exact) << "seed " << seed << ", replay from batch "
+                                                              << first_batch;
+  }
+}
+
+// The rule is needed: replaying every record from S0 onto the same snapshot
+// (no skipping) goes wrong for some histories, which shows the test can fail.
+TEST(FuzzySnapshot, ReplayingEverythingOntoTheSlicesIsNotExact) {
+  std::mt19937 random(7);
+  size_t wrong = 0;
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    const std::vector<Batch> log = History(seed).make(60);
+    const State exact = state_after(log, log.size());
+    const size_t first_batch = std::uniform_int_distribution<size_t>(0, log.size())(random);
+    FuzzySnapshot snapshot = take_snapshot(log, first_batch, random);
+    snapshot.captured_at.clear();
+    if (!(recover(log, first_batch, snapshot) == exact)) ++wrong;
+  }
+  EXPECT_GT(wrong, 0u);
+}
+
+}  // namespace
+}  // namespace stellwerk::store
