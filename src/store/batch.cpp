@@ -110,11 +110,9 @@ void Batch::unsubscribe(std::string_view client_id, std::string_view filter) {
 
 void Batch::enqueue(std::string_view client_id, const session::Delivery& delivery) {
   const MessageId id = body_of(delivery.message);
-  const size_t frame = bytes_.size();
   add_as(RecordType::queue_push, [&](std::string& out) {
     encode_queue_push(client_id, id, delivery.qos, delivery.retain, delivery.subscription_ids, out);
   });
-  last_push_.frame = frame;
   last_push_.end = bytes_.size();
   last_push_.client_id.assign(client_id);
   last_push_.message = id;
@@ -129,7 +127,7 @@ bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t 
   if (push.end == 0 || push.end != bytes_.size() || push.message != message || push.client_id != client_id) {
     return false;
   }
-  bytes_.resize(push.frame);
+  bytes_.resize(last_frame_);  // the push is the last frame
   --records_;
   add_as(RecordType::queue_push_inflight, [&](std::string& out) {
     encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids,

@@ -136,8 +136,7 @@ class Batch {
   // The last queue_push, while it is the batch's last frame: a delivery the
   // broker sends at once follows it with its start_inflight.
   struct LastPush {
-    size_t frame = 0;  // its offset in bytes_
-    size_t end = 0;    // bytes_.size() after it; 0 = none
+    size_t end = 0;  // bytes_.size() after it (it starts at last_frame_ while that holds); 0 = none
     std::string client_id;  // a copy: the check must not read a session that may be gone
     MessageId message = 0;
     mqtt::QoS qos = mqtt::QoS::at_most_once;
