@@ -257,6 +257,12 @@ bool decode(Reader& reader, SnapshotEnd& r) {
   return true;
 }
 
+void encode(const Slice& r, std::string& out) { put_u64(out, r.captured_at); }
+bool decode(Reader& reader, Slice& r) {
+  r.captured_at = reader.u64();
+  return true;
+}
+
 template <size_t I>
 std::optional<Record> decode_alternative(std::string_view payload) {
   std::variant_alternative_t<I, Record> value;
@@ -278,7 +284,7 @@ constexpr std::array<std::string_view, kLastRecordType> kNames{
     "message_put",      "retained_set",        "retained_clear",  "session_put",      "session_delete",
     "subscription_put", "subscription_delete", "queue_push",      "queue_drop",       "queue_to_inflight",
     "inflight_put",     "inflight_state",      "inflight_delete", "inbound_qos2_add", "inbound_qos2_remove",
-    "messages_clear",   "snapshot_end",        "queue_push_inflight"};
+    "messages_clear",   "snapshot_end",        "queue_push_inflight", "slice"};
 
 }  // namespace
 
@@ -294,6 +300,18 @@ std::string_view to_string(RecordType type) {
 }
 
 RecordType type_of(const Record& record) { return static_cast<RecordType>(record.index() + 1); }
+
+std::optional<std::string_view> client_id_of(const Record& record) {
+  return std::visit(
+      [](const auto& r) -> std::optional<std::string_view> {
+        if constexpr (requires { r.client_id; }) {
+          return std::string_view(r.client_id);
+        } else {
+          return std::nullopt;
+        }
+      },
+      record);
+}
 
 void encode_payload(const Record& record, std::string& out) {
   std::visit([&](const auto& r) { encode(r, out); }, record);

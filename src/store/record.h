@@ -40,8 +40,9 @@ enum class RecordType : uint8_t {
   messages_clear = 16,
   snapshot_end = 17,
   queue_push_inflight = 18,
+  slice = 19,
 };
-inline constexpr uint8_t kLastRecordType = 18;
+inline constexpr uint8_t kLastRecordType = 19;
 std::string_view to_string(RecordType type);
 
 // A delivery in a session's queue or in flight; the body is referenced.
@@ -179,6 +180,16 @@ struct QueuePushInflight {
   bool operator==(const QueuePushInflight&) const = default;
 };
 
+// In a snapshot taken a slice at a time while the broker runs: the sessions
+// described after it (up to the next slice) are as they were once the log
+// held every record up to `captured_at`. Recovery skips a log record about
+// such a session whose sequence is at or before that (docs/formats/store.md).
+// Applying it changes nothing.
+struct Slice {
+  Sequence captured_at = 0;
+  bool operator==(const Slice&) const = default;
+};
+
 }  // namespace record
 
 // Alternatives in RecordType order (index + 1 == type).
@@ -188,9 +199,12 @@ using Record =
                  record::QueuePush, record::QueueDrop, record::QueueToInflight, record::InflightPut,
                  record::InflightState, record::InflightDelete, record::InboundQos2Add,
                  record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd,
-                 record::QueuePushInflight>;
+                 record::QueuePushInflight, record::Slice>;
 
 RecordType type_of(const Record& record);
+// The client id of a record about a session, or nullopt for the others
+// (bodies, retained topics, snapshot framing).
+std::optional<std::string_view> client_id_of(const Record& record);
 void encode_payload(const Record& record, std::string& out);
 // The payload of a message_put record for `message`, byte for byte what
 // encode_payload(MessagePut{id, message, expires_at}) writes, without

@@ -4,6 +4,7 @@
 #include "store/recovery.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "base/log.h"
 #include "store/frame.h"
@@ -61,11 +62,28 @@ class Recoverer {
       applied_ = *snapshot.sequence;
       baseline_known_ = true;
     }
+    remember_captures(std::move(snapshot.captured_after));
     if (snapshot.complete) return;
     result_.report.snapshot_damaged = true;
     log::error("store: snapshot {} is damaged (read {} records before offset {}); using what is valid",
                join_path(dir_, frame::kSnapshotName), snapshot.records, snapshot.damage_offset);
     set_aside(std::string(frame::kSnapshotName));
+  }
+
+  void remember_captures(std::unordered_map<std::string, Sequence> captured) {
+    captured_after_ = std::move(captured);
+    for (const auto& [client_id, sequence] : captured_after_) last_capture_ = std::max(last_capture_, sequence);
+  }
+
+  // A record about a session that the snapshot captured after this record
+  // was written: the snapshot holds its effect already, and applying it
+  // again could be wrong (a queue_push would queue the message twice).
+  bool in_snapshot_already(const Record& record, Sequence sequence) const {
+    if (sequence > last_capture_) return false;
+    auto client_id = client_id_of(record);
+    if (!client_id) return false;
+    auto captured = captured_after_.find(std::string(*client_id));
+    return captured != captured_after_.end() && captured->second >= sequence;
   }
 
   static std::vector<std::pair<Sequence, std::string>> segments_in(const std::vector<std::string>& names) {
@@ -170,13 +188,13 @@ class Recoverer {
       }
       auto record = decode_payload(frame.type, frame.payload);
       if (!record) break;
-      batch.push_back(std::move(*record));
+      if (!in_snapshot_already(*record, frame.sequence)) batch.push_back(std::move(*record));
       if (!frame.batch_end) continue;
       apply_batch(batch, frame.sequence);
       batch_start = reader.offset();
     }
     return classify(bytes, status, frame::kFileHeaderSize + batch_start,
-                    frame::kFileHeaderSize + reader.offset(), !batch.empty());
+                    frame::kFileHeaderSize + reader.offset(), reader.offset() != batch_start);
   }
 
   void apply_batch(std::vector<Record>& batch, Sequence last) {
@@ -215,6 +233,9 @@ class Recoverer {
   Recovery result_;
   Sequence applied_ = 0;
   bool baseline_known_ = false;
+  // From the snapshot: sessions captured after its sequence (see in_snapshot_already()).
+  std::unordered_map<std::string, Sequence> captured_after_;
+  Sequence last_capture_ = 0;
 };
 
 }  // namespace

@@ -12,45 +12,6 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 
-// Appends snapshot records to a file a chunk at a time, keeping the first error.
-class ChunkWriter {
- public:
-  ChunkWriter(WritableFile& file, Sequence sequence) : file_(file), sequence_(sequence) {}
-
-  void add(const Record& record, bool last) {
-    frame::append(buffer_, record, last, sequence_);
-    ++records_;
-    if (buffer_.size() >= kChunkBytes) flush();
-  }
-  IoStatus finish() {
-    flush();
-    return status_;
-  }
-  uint64_t records() const { return records_; }
-
- private:
-  void flush() {
-    if (status_.ok() && !buffer_.empty()) status_ = file_.append(buffer_);
-    buffer_.clear();
-  }
-
-  WritableFile& file_;
-  Sequence sequence_;
-  std::string buffer_;
-  uint64_t records_ = 0;
-  IoStatus status_;
-};
-
-IoStatus write_contents(WritableFile& file, const State& state, Sequence sequence) {
-  if (auto status = file.append(frame::file_header(frame::kSnapshotMagic, sequence)); !status) return status;
-  ChunkWriter writer(file, sequence);
-  state.for_each_record([&](const Record& record) { writer.add(record, false); });
-  writer.add(record::SnapshotEnd{writer.records()}, true);
-  if (auto status = writer.finish(); !status) return status;
-  if (auto status = file.sync(); !status) return status;
-  return file.close();
-}
-
 // Counts the frames of each record type by their headers alone (no CRCs, no
 // decoding), as far as the lengths lead: enough to size the state's tables
 // before the real pass, which checks everything.
@@ -67,15 +28,58 @@ std::array<size_t, kLastRecordType + 1> count_frames(std::string_view frames) {
   return counts;
 }
 
+// A session described in a slice captured after the header's sequence.
+void note_capture(const Record& record, Sequence captured_at, SnapshotReadResult& result) {
+  if (captured_at <= *result.sequence) return;
+  if (auto client_id = client_id_of(record)) result.captured_after[std::string(*client_id)] = captured_at;
+}
+
 }  // namespace
 
-IoStatus write_snapshot(Env& env, const std::string& dir, const State& state, Sequence sequence) {
-  const std::string temp = join_path(dir, frame::kSnapshotTempName);
-  auto file = env.create(temp);
+SnapshotWriter::SnapshotWriter(Env& env, std::string dir, std::unique_ptr<WritableFile> file, Sequence sequence)
+    : env_(&env), dir_(std::move(dir)), file_(std::move(file)), sequence_(sequence) {}
+
+IoResult<SnapshotWriter> SnapshotWriter::start(Env& env, const std::string& dir, Sequence sequence) {
+  auto file = env.create(join_path(dir, frame::kSnapshotTempName));
   if (!file) return fail(file.error());
-  if (auto status = write_contents(**file, state, sequence); !status) return status;
-  if (auto status = env.rename(temp, join_path(dir, frame::kSnapshotName)); !status) return status;
-  return env.sync_dir(dir);
+  SnapshotWriter writer(env, dir, std::move(*file), sequence);
+  writer.buffer_ = frame::file_header(frame::kSnapshotMagic, sequence);
+  return writer;
+}
+
+void SnapshotWriter::begin_slice(Sequence captured_at) { add(record::Slice{captured_at}); }
+
+void SnapshotWriter::add(const Record& record) {
+  frame::append(buffer_, record, false, sequence_);
+  ++records_;
+  flush_if_full();
+}
+
+void SnapshotWriter::flush_if_full() {
+  if (buffer_.size() >= kChunkBytes) flush();
+}
+
+void SnapshotWriter::flush() {
+  if (status_.ok() && !buffer_.empty()) status_ = file_->append(buffer_);
+  buffer_.clear();
+}
+
+IoStatus SnapshotWriter::finish() {
+  frame::append(buffer_, record::SnapshotEnd{records_}, true, sequence_);
+  flush();
+  if (!status_) return status_;
+  if (auto status = file_->sync(); !status) return status;
+  if (auto status = file_->close(); !status) return status;
+  const std::string temp = join_path(dir_, frame::kSnapshotTempName);
+  if (auto status = env_->rename(temp, join_path(dir_, frame::kSnapshotName)); !status) return status;
+  return env_->sync_dir(dir_);
+}
+
+IoStatus write_snapshot(Env& env, const std::string& dir, const State& state, Sequence sequence) {
+  auto writer = SnapshotWriter::start(env, dir, sequence);
+  if (!writer) return fail(writer.error());
+  state.for_each_record([&](const Record& record) { writer->add(record); });
+  return writer->finish();
 }
 
 SnapshotReadResult read_snapshot(std::string_view bytes, State& state) {
@@ -88,6 +92,7 @@ SnapshotReadResult read_snapshot(std::string_view bytes, State& state) {
                 counts[static_cast<size_t>(RecordType::retained_set)]);
   frame::Reader reader(frames);
   frame::Frame frame;
+  Sequence captured_at = *result.sequence;
   while (reader.next(frame) == frame::ReadStatus::ok) {
     auto record = decode_payload(frame.type, frame.payload);
     if (!record) break;
@@ -95,6 +100,8 @@ SnapshotReadResult read_snapshot(std::string_view bytes, State& state) {
       result.complete = end->records == result.records && reader.offset() == reader.size();
       break;
     }
+    if (auto* slice = std::get_if<record::Slice>(&*record)) captured_at = slice->captured_at;
+    note_capture(*record, captured_at, result);
     state.apply(*record);
     ++result.records;
   }

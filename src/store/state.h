@@ -173,6 +173,7 @@ class State {
   void apply_one(const record::InboundQos2Remove& r);
   void apply_one(const record::MessagesClear& r);
   void apply_one(const record::SnapshotEnd&) {}
+  void apply_one(const record::Slice&) {}
   void apply_one(const record::QueuePushInflight& r);
 
   // The body's message with its deadline on the steady clock of `time`.

@@ -49,6 +49,7 @@ std::vector<Record> every_record() {
       record::MessagesClear{"c1"},
       record::SnapshotEnd{42},
       record::QueuePushInflight{"c1", 65534, InflightState::awaiting_pubrec, delivery()},
+      record::Slice{1'000'000'007},
   };
 }
 
@@ -96,6 +97,21 @@ TEST(Record, TheMirrorsViewsDecodeWhatTheRecordsHold) {
   encode_payload(record::InflightPut{"c", 1, session::InflightState::awaiting_puback, {}}, payload);
   ASSERT_TRUE(decode_inflight_entry(payload, entry));
   EXPECT_TRUE(entry.delivery.subscription_ids.empty());
+}
+
+TEST(Record, RecordsAboutASessionNameIt) {
+  for (const Record& record : every_record()) {
+    const bool about_a_session =
+        !std::holds_alternative<record::MessagePut>(record) && !std::holds_alternative<record::RetainedSet>(record) &&
+        !std::holds_alternative<record::RetainedClear>(record) && !std::holds_alternative<record::SnapshotEnd>(record) &&
+        !std::holds_alternative<record::Slice>(record);
+    if (about_a_session) {
+      ASSERT_TRUE(client_id_of(record).has_value()) << to_string(type_of(record));
+      EXPECT_TRUE(client_id_of(record)->starts_with("c")) << to_string(type_of(record));
+    } else {
+      EXPECT_EQ(client_id_of(record), std::nullopt) << to_string(type_of(record));
+    }
+  }
 }
 
 TEST(Record, EveryTypeRoundTripsThroughFrames) {

@@ -11,6 +11,7 @@
 
 #include "store/frame.h"
 #include "store/memory_env.h"
+#include "store/snapshot.h"
 #include "store/store.h"
 #include "store_test_util.h"
 
@@ -284,6 +285,37 @@ TEST(Recovery, SegmentsAfterAGapAreSetAside) {
   EXPECT_EQ(opened.state.sessions[2].client_id, "c");
   EXPECT_EQ(opened.state.sequence, 3u);
   EXPECT_EQ(opened.report.set_aside.size(), 2u);
+}
+
+// A snapshot taken in slices: session "a" was captured once the log held
+// records 1-2 (its first message queued), though the snapshot starts at 0.
+// Replaying from 1 skips what the slice holds and applies what came after.
+TEST(Recovery, RecordsASessionsSliceHoldsAreNotAppliedAgain) {
+  MemoryEnv env;
+  ASSERT_TRUE(env.create_dir("/db").ok());
+  const auto first = testing::make_message("t", "1", mqtt::QoS::at_least_once, false);
+  const auto second = testing::make_message("t", "2", mqtt::QoS::at_least_once, false);
+  const DeliveryRef ref1{1, mqtt::QoS::at_least_once, false, {}};
+  const DeliveryRef ref2{2, mqtt::QoS::at_least_once, false, {}};
+  auto writer = SnapshotWriter::start(env, "/db", 0);
+  ASSERT_TRUE(writer.ok());
+  writer->begin_slice(2);
+  writer->add(record::MessagePut{1, first, 0});
+  writer->add(record::SessionPut{"a", {}});
+  writer->add(record::QueuePush{"a", ref1});
+  ASSERT_TRUE(writer->finish().ok());
+  std::string log = frame::file_header(frame::kSegmentMagic, 1);
+  frame::append(log, record::MessagePut{1, first, 0}, false, 1);
+  frame::append(log, record::QueuePush{"a", ref1}, true, 2);
+  frame::append(log, record::MessagePut{2, second, 0}, false, 3);
+  frame::append(log, record::QueuePush{"a", ref2}, true, 4);
+  env.set_contents("/db/" + frame::segment_name(1), log);
+  auto opened = open_ok(env);
+  ASSERT_EQ(opened.state.sessions.size(), 1u);
+  ASSERT_EQ(opened.state.sessions[0].queue.size(), 2u);
+  EXPECT_EQ(opened.state.sessions[0].queue[0].message->payload(), "1");
+  EXPECT_EQ(opened.state.sessions[0].queue[1].message->payload(), "2");
+  EXPECT_EQ(opened.report.log_records, 3u);  // bodies are always put; only the first queue_push is skipped
 }
 
 TEST(Recovery, SequenceJumpInsideASegmentIsDamage) {
