@@ -495,7 +495,11 @@ void Broker::expire_sessions(TimePoint now) {
       end_session(session, now);  // publishes a will still waiting [MQTT-3.1.3-9]
       continue;
     }
-    if (lifetime.will_due_at && *lifetime.will_due_at <= now) publish_will(session, now);
+    if (lifetime.will_due_at && *lifetime.will_due_at <= now) {
+      publish_will(session, now);
+      // The will is gone: a restart must not find it waiting and send it again.
+      record_session(session);
+    }
     file_session_deadline(session);
   }
   session_deadlines_.compact(session_deadline_filed_.size(), [&](const auto& entry) {

@@ -126,6 +126,27 @@ class Broker {
   // what the current call sent for it. Nothing to commit: nothing happens.
   void commit_records();
 
+  // ---- snapshots of the running broker (snapshot.cpp), a slice at a time
+  // under the broker lock (store/snapshot_source.h). Where the walk is.
+  struct SnapshotCursor {
+    std::optional<std::string> after_topic;  // the last retained topic walked
+    bool retained_done = false;
+    bool sessions_listed = false;
+    std::vector<std::string> client_ids;  // the persistent sessions when the walk reached them, sorted
+    size_t next_session = 0;
+    // Entries walked so far: a retained topic, a session, or one of its
+    // subscriptions, queue entries, in-flight entries or inbound ids. A
+    // slice stops at 1000 of them, but never within a session.
+    size_t walked = 0;
+  };
+  // Adds to `out` the records of the next slice of the durable state: what
+  // the log's records describe, and nothing else (retained messages but
+  // $SYS, persistent sessions with their subscriptions, QoS 1/2 queue
+  // entries, in-flight entries and inbound QoS 2 ids). Retained messages in
+  // topic order first, then whole sessions; each slice is bounded so the
+  // lock is held briefly. False when the walk is over (nothing added).
+  bool snapshot_slice(SnapshotCursor& cursor, store::Batch& out) const;
+
   const Stats& stats() const { return stats_; }
   size_t connection_count() const { return clients_.size(); }
   size_t session_count() const { return sessions_.size(); }

@@ -49,8 +49,16 @@ Server::~Server() {
     worker->request_stop();
     worker->join();
   }
-  // The broker goes before the store and the access control it points to.
-  broker_.reset();
+  // The broker goes before the store and the access control it points to;
+  // under the lock, so that a snapshot walk of the store's finds it gone.
+  std::unique_ptr<broker::Broker> broker;
+  {
+    std::lock_guard lock(broker_mutex_);
+    broker = std::move(broker_);
+  }
+  broker.reset();
+  // Its threads take the broker lock (snapshot walks) until they stop.
+  store_.reset();
 }
 
 // ---------------------------------------------------------------- start-up
@@ -91,6 +99,17 @@ Status<std::string> Server::open_store() {
   // message at a million (docs/performance.md, issue 4 memory).
   malloc_trim(0);
   broker_->defer_commits(true);  // with_broker() and on_turn_end() commit
+  // Only now: a walk before the restore would snapshot an empty broker.
+  snapshot_source_ = std::make_unique<broker::BrokerSnapshotSource>(
+      *store_, [this](const std::function<void(broker::Broker&)>& call) {
+        bool ran = false;
+        with_broker([&](broker::Broker& broker) {
+          call(broker);
+          ran = true;
+        });
+        return ran;
+      });
+  store_->attach_source(*snapshot_source_);
   return {};
 }
 
@@ -202,6 +221,7 @@ void Server::call_broker(Call&& call, bool deferred) {
   thread_local OutputBatch own;
   {
     std::lock_guard lock(broker_mutex_);
+    if (!broker_) return;  // the server is stopping (a snapshot walk)
     call(*broker_);
     // A deferred call's output stays staged until the turn's commit releases
     // it (commit_turn): no copy into held_ for what waits a single turn.

@@ -21,6 +21,7 @@
 #include "admin/broker_port.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "broker/snapshot_walk.h"
 #include "config/config.h"
 #include "net/connection_handler.h"
 #include "net/transport.h"
@@ -165,6 +166,8 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   config::Config config_;
   ConfigSource config_source_;
   std::unique_ptr<FileAccessControl> access_;  // outlives the broker
+  // Snapshots of the broker for the store, which uses it until it stops.
+  std::unique_ptr<broker::BrokerSnapshotSource> snapshot_source_;
   std::unique_ptr<store::Store> store_;         // outlives the broker
   std::mutex broker_mutex_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_

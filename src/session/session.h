@@ -109,6 +109,8 @@ class Session {
   bool has_queued() const { return traffic_ && !traffic_->queue.empty(); }
   size_t queued_count() const { return traffic_ ? traffic_->queue.size() : 0; }
   size_t queued_bytes() const { return traffic_ ? traffic_->queued_bytes : 0; }
+  // Oldest first, QoS 0 entries included (a snapshot of the session skips them).
+  const LazyDeque<Delivery>& queue() const { return traffic_ ? traffic_->queue : no_traffic().queue; }
   // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
   // only while fewer than `window` are in flight. Expired ones are skipped.
   std::optional<Delivery> take_sendable(size_t window, TimePoint now);
@@ -153,6 +155,9 @@ class Session {
     return traffic_ && traffic_->inbound_qos2.erase(packet_id) > 0;
   }
   size_t inbound_qos2_count() const { return traffic_ ? traffic_->inbound_qos2.size() : 0; }
+  const std::set<uint16_t>& inbound_qos2() const {
+    return traffic_ ? traffic_->inbound_qos2 : no_traffic().inbound_qos2;
+  }
 
   // Whether the session outlives its connection (and so is stored).
   bool persistent() const { return lifetime_.expiry_interval != 0; }

@@ -110,6 +110,7 @@ class Batch {
 
  private:
   friend class Store;
+  friend class SnapshotWriter;  // takes the frames of a snapshot's slices
   friend class BatchTest;  // builds batches on its own ids
   Batch(MessageIds& ids, const TimeBase& time) : ids_(&ids), time_(time) {}
 

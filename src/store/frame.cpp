@@ -60,6 +60,18 @@ size_t seal(std::string& bytes, Sequence first) {
   return frames;
 }
 
+size_t seal_at(std::string& bytes, size_t offset, Sequence sequence) {
+  size_t frames = 0;
+  for (; offset + kHeaderSize <= bytes.size(); ++frames) {
+    const uint32_t payload_size = coding::load_u32(bytes.data() + offset + kLengthOffset);
+    bytes[offset + kTypeOffset] = static_cast<char>(bytes[offset + kTypeOffset] & ~kBatchEndBit);
+    coding::patch_u64(bytes, offset + kSequenceOffset, sequence);
+    coding::patch_u32(bytes, offset, frame_crc(bytes.data() + offset, payload_size));
+    offset += kHeaderSize + payload_size;
+  }
+  return frames;
+}
+
 void mark_batch_end(std::string& bytes, size_t offset) {
   bytes[offset + kTypeOffset] = static_cast<char>(bytes[offset + kTypeOffset] | kBatchEndBit);
 }

@@ -33,6 +33,9 @@ void append_unsealed_as(std::string& out, RecordType type, Encode&& encode);
 // Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
 // frames that make up `bytes`. Returns the number of frames.
 size_t seal(std::string& bytes, Sequence first);
+// Seals the frames from `offset` on, all with `sequence`, clearing their
+// batch-end bits (a snapshot's frames). Returns the number of frames.
+size_t seal_at(std::string& bytes, size_t offset, Sequence sequence);
 // Sets the batch-end bit of the frame that starts at `offset`.
 void mark_batch_end(std::string& bytes, size_t offset);
 // Appends a complete frame.

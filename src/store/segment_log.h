@@ -34,6 +34,8 @@ class SegmentLog {
   // Segment files found by recovery, to be removed after the first snapshot.
   void adopt_old(std::vector<std::string> names);
 
+  // The current segment's file name (in the store's directory).
+  const std::string& current_name() const { return current_; }
   // Bytes appended to the current segment, header included.
   uint64_t current_bytes() const { return bytes_; }
   bool unsynced() const { return unsynced_; }

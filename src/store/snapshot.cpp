@@ -64,22 +64,36 @@ void SnapshotWriter::flush() {
   buffer_.clear();
 }
 
+void SnapshotWriter::add_batch(Batch& batch) {
+  BatchData data;
+  batch.finish_into(data);
+  const size_t start = buffer_.size();
+  buffer_ += data.frames;
+  // One sequence for every frame, and no batch ends: the snapshot is one piece.
+  records_ += frame::seal_at(buffer_, start, sequence_);
+  flush_if_full();
+}
+
 IoStatus SnapshotWriter::finish() {
   frame::append(buffer_, record::SnapshotEnd{records_}, true, sequence_);
   flush();
   if (!status_) return status_;
   if (auto status = file_->sync(); !status) return status;
-  if (auto status = file_->close(); !status) return status;
-  const std::string temp = join_path(dir_, frame::kSnapshotTempName);
-  if (auto status = env_->rename(temp, join_path(dir_, frame::kSnapshotName)); !status) return status;
-  return env_->sync_dir(dir_);
+  return file_->close();
+}
+
+IoStatus SnapshotWriter::publish(Env& env, const std::string& dir) {
+  const std::string temp = join_path(dir, frame::kSnapshotTempName);
+  if (auto status = env.rename(temp, join_path(dir, frame::kSnapshotName)); !status) return status;
+  return env.sync_dir(dir);
 }
 
 IoStatus write_snapshot(Env& env, const std::string& dir, const State& state, Sequence sequence) {
   auto writer = SnapshotWriter::start(env, dir, sequence);
   if (!writer) return fail(writer.error());
   state.for_each_record([&](const Record& record) { writer->add(record); });
-  return writer->finish();
+  if (auto status = writer->finish(); !status) return status;
+  return SnapshotWriter::publish(env, dir);
 }
 
 SnapshotReadResult read_snapshot(std::string_view bytes, State& state) {

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/batch.h"
 #include "store/env.h"
 #include "store/state.h"
 
@@ -37,9 +38,15 @@ class SnapshotWriter {
   // record up to `captured_at` (>= the header's sequence).
   void begin_slice(Sequence captured_at);
   void add(const Record& record);
-  // Ends the file, syncs it, renames it over "state.snap" and syncs the
-  // directory. The first error of any step so far, if one happened.
+  // The records of a batch that was built for this and never committed
+  // (SnapshotWalk::next()); leaves it empty.
+  void add_batch(Batch& batch);
+  // Ends the file, syncs and closes it: "state.snap.tmp" is complete. The
+  // first error of any step so far, if one happened.
   IoStatus finish();
+  // Puts a finished "state.snap.tmp" in place of "state.snap" and syncs the
+  // directory.
+  static IoStatus publish(Env& env, const std::string& dir);
 
  private:
   SnapshotWriter(Env& env, std::string dir, std::unique_ptr<WritableFile> file, Sequence sequence);

@@ -1,6 +1,8 @@
-// The snapshot thread's loop: frames are applied to the mirror as they come,
-// snapshot and backup jobs are written from it in between.
+// The snapshot thread's loop: frames are applied to the mirror as they come
+// (until the broker's walk replaces it), snapshot and backup jobs run in between.
 #include "store/snapshotter.h"
+
+#include <algorithm>
 
 #include "base/thread_name.h"
 #include "store/background.h"
@@ -38,6 +40,21 @@ void Snapshotter::backup(std::string directory, Sequence sequence, uint64_t tick
   push(Job{Job::Kind::backup, std::move(directory), {}, sequence, ticket});
 }
 
+void Snapshotter::use_source(SnapshotSource& source) {
+  Job job;
+  job.kind = Job::Kind::use_source;
+  job.source = &source;
+  push(std::move(job));
+}
+
+void Snapshotter::copy_backup(std::string directory, std::string segment, uint64_t log_bytes, Sequence sequence,
+                              uint64_t ticket) {
+  Job job{Job::Kind::copy_backup, std::move(directory), {}, sequence, ticket};
+  job.segment = std::move(segment);
+  job.log_bytes = log_bytes;
+  push(std::move(job));
+}
+
 void Snapshotter::push(Job job) {
   {
     std::lock_guard lock(mutex_);
@@ -61,6 +78,9 @@ void Snapshotter::run() {
     for (Job& job : jobs) {
       if (job.kind == Job::Kind::frames) {
         apply_frames(job.data, job.bodies);
+      } else if (job.kind == Job::Kind::use_source) {
+        source_ = job.source;
+        state_ = State();
       } else {
         write(job);
       }
@@ -105,16 +125,40 @@ bool Snapshotter::apply_from_view(RecordType type, std::string_view payload) {
 
 void Snapshotter::write(const Job& job) {
   SnapshotDone done;
-  done.sequence = job.sequence;
-  done.ticket = job.ticket;
-  if (job.kind == Job::Kind::snapshot) {
-    done.kind = SnapshotDone::Kind::snapshot;
+  if (job.kind == Job::Kind::snapshot && source_) {
+    done = write_from_source(job.sequence);
+  } else if (job.kind == Job::Kind::snapshot) {
     done.status = write_snapshot(env_, dir_, state_, job.sequence);
+  } else if (job.kind == Job::Kind::copy_backup) {
+    done.kind = SnapshotDone::Kind::backup;
+    done.status = store::copy_backup(env_, dir_, job.data, job.segment, job.log_bytes);
   } else {
     done.kind = SnapshotDone::Kind::backup;
     done.status = write_backup(env_, job.data, state_, job.sequence);
   }
+  done.sequence = job.sequence;
+  done.ticket = job.ticket;
   finished_(std::move(done));
+}
+
+SnapshotDone Snapshotter::write_from_source(Sequence sequence) {
+  SnapshotDone done;
+  done.published = false;
+  done.captured_through = sequence;
+  auto writer = SnapshotWriter::start(env_, dir_, sequence);
+  if (!writer) {
+    done.status = fail(writer.error());
+    return done;
+  }
+  auto walk = source_->walk();
+  while (auto slice = walk->next()) {
+    writer->begin_slice(slice->captured_at);
+    writer->add_batch(slice->records);
+    done.captured_through = std::max(done.captured_through, slice->captured_at);
+  }
+  done.status = walk->aborted() ? fail(IoError{"the broker stopped before the snapshot was complete"})
+                                : writer->finish();
+  return done;
 }
 
 }  // namespace stellwerk::store

@@ -1,28 +1,24 @@
-// The snapshot thread: it keeps the store's mirror of the broker's state and
-// writes snapshots and backups from it, so that the store thread, which
-// group-commits the log, never waits for a snapshot.
+// The snapshot thread: it writes snapshots and backups, so that the store
+// thread, which group-commits the log, never waits for one.
 //
-// DESIGN. The store thread hands over every group of frames it has written
-// (apply()) and, when a snapshot is due, first starts a new log segment at
-// S + 1 and then asks for a snapshot at S (snapshot()). Jobs run in the order
-// they were given, so when the snapshot job runs the mirror holds exactly the
-// records up to S, and nothing after: the snapshot is a consistent cut at S
-// with no copy of the state. Meanwhile the store thread goes on writing to
-// the new segment; its frames wait in the queue until the snapshot is done.
-// Recovery is unchanged: the newest complete snapshot plus every segment
-// after it. Until the snapshot at S is durable the old snapshot and the old
-// segments stay, and together with the new segment they still recover
-// everything; the store thread removes them once told the snapshot is done.
+// DESIGN. Once the broker is attached as a SnapshotSource (use_source()), a
+// snapshot at S walks the broker's own state a slice at a time, each under
+// the broker lock and tagged with the sequence it was captured at
+// (docs/formats/store.md, "Snapshots taken in slices"), and leaves the file
+// for the store thread to publish once the log is durable through the last
+// slice. Nothing is done per record between snapshots.
 //
-// The mirror does not decode message bodies: the store thread hands over,
-// with the frames, the broker's own messages that their message_put frames
-// carry (BatchData), and the mirror keeps those, shared. Only the small
-// records (queue and in-flight moves, sessions) are decoded.
-//
-// The price is memory: the frames written while a snapshot runs are queued
-// (a snapshot of a million retained messages takes seconds, see
-// docs/performance.md), and applying frames costs this thread what it used
-// to cost the store thread.
+// Before that (the snapshot of the recovered state at open), and for a store
+// used without a broker, it keeps a mirror: the store thread hands over
+// every group of frames it has written (apply()) and, when a snapshot is
+// due, first starts a new log segment at S + 1 and then asks for a snapshot
+// at S (snapshot()). Jobs run in the order they were given, so when the
+// snapshot job runs the mirror holds exactly the records up to S: a
+// consistent cut with no copy of the state. The mirror does not decode
+// message bodies: the store thread hands over, with the frames, the
+// broker's own messages that their message_put frames carry (BatchData),
+// and the mirror keeps those, shared. Its price is work per record and a
+// second index of the state, which is why the broker's walk replaces it.
 #pragma once
 
 #include <condition_variable>
@@ -34,6 +30,7 @@
 #include <vector>
 
 #include "store/env.h"
+#include "store/snapshot_source.h"
 #include "store/state.h"
 
 namespace stellwerk::store {
@@ -44,6 +41,11 @@ struct SnapshotDone {
   Sequence sequence = 0;
   uint64_t ticket = 0;  // the caller's, handed back unchanged
   IoStatus status;
+  // A snapshot taken from a SnapshotSource is complete in "state.snap.tmp"
+  // but not yet in place: its slices may hold records up to
+  // `captured_through`, so the log must be durable that far first.
+  bool published = true;
+  Sequence captured_through = 0;
 };
 
 class Snapshotter {
@@ -64,14 +66,25 @@ class Snapshotter {
   void snapshot(Sequence sequence, uint64_t ticket);
   // Writes the mirror as a backup into `directory` (see store/backup.h).
   void backup(std::string directory, Sequence sequence, uint64_t ticket);
+  // From the jobs given after this on, snapshots come from `source` (which
+  // must outlive this) and leave "state.snap.tmp" for the store to publish;
+  // the mirror is dropped, and apply() must not be called any more.
+  void use_source(SnapshotSource& source);
+  // Copies the published snapshot at `sequence` and the first `log_bytes`
+  // of the log segment `segment` into `directory` (store/backup.h).
+  void copy_backup(std::string directory, std::string segment, uint64_t log_bytes, Sequence sequence,
+                   uint64_t ticket);
 
  private:
   struct Job {
-    enum class Kind { frames, snapshot, backup } kind = Kind::frames;
+    enum class Kind { frames, snapshot, backup, use_source, copy_backup } kind = Kind::frames;
     std::string data;  // frames, or the backup directory
     std::vector<record::MessagePut> bodies;  // of the frames
     Sequence sequence = 0;
     uint64_t ticket = 0;
+    SnapshotSource* source = nullptr;  // use_source
+    std::string segment;               // copy_backup: the segment and how much of it
+    uint64_t log_bytes = 0;
   };
 
   void push(Job job);
@@ -81,6 +94,7 @@ class Snapshotter {
   // writes; false for the other types.
   bool apply_from_view(RecordType type, std::string_view payload);
   void write(const Job& job);
+  SnapshotDone write_from_source(Sequence sequence);
 
   Env& env_;
   const std::string dir_;
@@ -92,6 +106,7 @@ class Snapshotter {
   bool stopping_ = false;  // guarded by mutex_
 
   State state_;  // the snapshotter's thread only, after construction
+  SnapshotSource* source_ = nullptr;  // the snapshotter's thread only
   InflightEntryView inflight_entry_;  // apply_from_view's, kept for its vector
   std::thread thread_;
 };

@@ -10,6 +10,7 @@
 #include "store/background.h"
 #include "store/frame.h"
 #include "store/snapshot.h"
+#include "store/snapshot_source.h"
 
 namespace stellwerk::store {
 namespace {
@@ -97,7 +98,8 @@ Store::InitialSnapshot Store::initial_snapshot(const Recovery& recovery) {
 }
 
 Store::Store(Env& env, Options options, Sequence sequence, State state, SegmentLog log, InitialSnapshot initial)
-    : options_(std::move(options)),
+    : env_(env),
+      options_(std::move(options)),
       committed_(sequence),
       durable_(sequence),
       log_(std::move(log)),
@@ -115,7 +117,12 @@ Store::Store(Env& env, Options options, Sequence sequence, State state, SegmentL
                                                    work_ready_.notify_one();
                                                  })),
       stat_snapshots_(initial == InitialSnapshot::now ? 1 : 0),
-      thread_([this] { run(); }) {}
+      thread_([this] { run(); }) {
+  // The state recovery found, first in the snapshot thread's queue: before
+  // any attach_source(), so it comes from that state and not from a broker
+  // still restoring. Commits may already be writing after it.
+  if (snapshot_running_) snapshotter_->snapshot(snapshot_sequence_, 0);
+}
 
 Store::~Store() {
   {
@@ -177,6 +184,26 @@ Result<Sequence, StoreError> Store::write_at_commit(Batch& batch) {
     work_ready_.notify_one();
   }
   return written_;
+}
+
+Sequence Store::committed() const {
+  std::lock_guard lock(mutex_);
+  return committed_;
+}
+
+void Store::attach_source(SnapshotSource& source) {
+  std::lock_guard log_lock(log_mutex_);
+  // Under the log mutex, so that a snapshot job the store thread gives
+  // after this is taken from the source, and one given before it from a
+  // mirror that got every frame up to its sequence.
+  source_attached_ = true;
+  mirror_pending_ = BatchData();
+  snapshotter_->use_source(source);
+}
+
+bool Store::source_attached() {
+  std::lock_guard log_lock(log_mutex_);
+  return source_attached_;
 }
 
 Sequence Store::sequence_after(const Batch& batch) const {
@@ -242,8 +269,6 @@ void Store::run() {
   name_this_thread("sw-store");
   // Not under always: there every acknowledgement waits for this thread (background.h).
   if (options_.policy != SyncPolicy::always) run_in_batches();
-  // The state recovery found; commits may already be writing after it.
-  if (snapshot_running_) snapshotter_->snapshot(snapshot_sequence_, 0);
   for (;;) {
     Work work = wait_for_work();
     if (!work.batches.frames.empty()) write(work.batches);
@@ -251,8 +276,9 @@ void Store::run() {
     sync_if_due(work.stop);
     for (SnapshotDone& done : work.finished) handle_finished(done);
     if (work.checkpoint_ticket) checkpoint_wanted_ = work.checkpoint_ticket;
-    if (!snapshot_running_ && (checkpoint_wanted_ || snapshot_due())) start_snapshot();
     for (BackupRequest& request : work.backups) start_backup(request);
+    const bool wanted = checkpoint_wanted_ || !backups_waiting_.empty();
+    if (!snapshot_running_ && !work.stop && (wanted || snapshot_due())) start_snapshot();
     if (work.stop) return stop_snapshotter();
   }
 }
@@ -334,6 +360,7 @@ bool Store::write_locked(BatchData& batches, bool report_durable) {
     last_sync_ = steady_now();
   }
   publish_durable(written_, report_durable);
+  if (source_attached_) return !was_unsynced;
   if (mirror_was_empty) mirror_since_ = steady_now();
   mirror_pending_.frames += batches.frames;
   std::move(batches.bodies.begin(), batches.bodies.end(), std::back_inserter(mirror_pending_.bodies));
@@ -427,6 +454,12 @@ void Store::start_snapshot() {
 
 void Store::start_backup(BackupRequest& request) {
   if (failed()) return request.done(fail(std::string("the store has failed; see the log")));
+  if (source_attached()) {
+    // The next snapshot, copied with the log after it (store/backup.h).
+    log::info("store: a backup to {} waits for the next snapshot", request.directory);
+    backups_waiting_.push_back(std::move(request));
+    return;
+  }
   // The backup must not hold records the live store could still lose.
   const std::optional<Sequence> at = settle_log(false);
   if (!at) return request.done(fail(std::string("cannot sync the log; see the log")));
@@ -446,21 +479,65 @@ void Store::handle_finished(SnapshotDone& done) {
     log::error("store: backup failed: {}", done.status.error().message);
     return node.mapped()(fail(done.status.error().message));
   }
+  handle_finished_snapshot(done);
+}
+
+void Store::handle_finished_snapshot(SnapshotDone& done) {
   snapshot_running_ = false;
+  if (done.status && !done.published) done.status = publish_slices(done.captured_through);
   if (!done.status) {
     // The log still holds everything; try again later rather than at every write.
     log::error("store: snapshot failed, the log keeps growing: {}", done.status.error().message);
     snapshot_retry_at_ = steady_now() + kSnapshotRetryDelay;
+    fail_waiting_backups("the snapshot it needs failed; see the log");
     return end_checkpoint(done.ticket, false);
   }
   ++stat_snapshots_;
   snapshot_sequence_ = done.sequence;
   last_snapshot_ = steady_now();
-  std::lock_guard log_lock(log_mutex_);
-  if (auto status = log_.remove_old_segments(); !status) {
-    log::warning("store: cannot remove an old segment: {}", status.error().message);
+  {
+    std::lock_guard log_lock(log_mutex_);
+    if (auto status = log_.remove_old_segments(); !status) {
+      log::warning("store: cannot remove an old segment: {}", status.error().message);
+    }
   }
+  serve_waiting_backups(done.sequence);
   end_checkpoint(done.ticket, true);
+}
+
+IoStatus Store::publish_slices(Sequence captured_through) {
+  // Every record a slice may hold was committed before the snapshot thread
+  // reported, so this thread has written it by now (under always in this
+  // same turn, before handling the report); syncing makes it durable.
+  const std::optional<Sequence> synced = settle_log(false);
+  if (!synced) return fail(IoError{"cannot sync the log"});
+  if (*synced < captured_through) return fail(IoError{"the log does not reach the snapshot's last slice yet"});
+  return SnapshotWriter::publish(env_, options_.dir);
+}
+
+void Store::serve_waiting_backups(Sequence sequence) {
+  if (!snapshotter_) return fail_waiting_backups("the store is stopping");
+  for (BackupRequest& request : backups_waiting_) {
+    // The current segment starts right after the snapshot; what it holds
+    // now is whole batches, synced by settle_log() or by the next sync.
+    std::string segment;
+    uint64_t bytes = 0;
+    {
+      std::lock_guard log_lock(log_mutex_);
+      segment = log_.current_name();
+      bytes = log_.current_bytes();
+    }
+    const uint64_t ticket = ++backup_tickets_;
+    backups_running_.emplace(ticket, std::move(request.done));
+    log::info("store: writing a backup of sequence {} and the log after it to {}", sequence, request.directory);
+    snapshotter_->copy_backup(std::move(request.directory), std::move(segment), bytes, sequence, ticket);
+  }
+  backups_waiting_.clear();
+}
+
+void Store::fail_waiting_backups(const std::string& why) {
+  for (BackupRequest& request : backups_waiting_) request.done(fail(why));
+  backups_waiting_.clear();
 }
 
 void Store::end_checkpoint(uint64_t ticket, bool ok) {
@@ -481,8 +558,9 @@ void Store::stop_snapshotter() {
     finished.swap(finished_);
   }
   for (SnapshotDone& done : finished) handle_finished(done);
-  // A checkpoint asked for while the last snapshot ran gets none.
+  // A checkpoint or backup asked for while the last snapshot ran gets none.
   if (checkpoint_wanted_) end_checkpoint(std::exchange(checkpoint_wanted_, 0), false);
+  fail_waiting_backups("the store is stopping");
 }
 
 }  // namespace stellwerk::store

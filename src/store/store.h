@@ -17,14 +17,17 @@
 // of the batch that made it safe (see docs/formats/store.md, "What the
 // broker waits for").
 //
-// Snapshots need nothing from the broker and do not hold up the log: the
-// store thread hands every written group to the snapshot thread
-// (store/snapshotter.h), which keeps the mirror State. Every
-// autosave_interval, or when the current segment passes max_log_bytes, the
-// store thread starts a new segment at S + 1 and asks for a snapshot at S,
-// then goes on committing; once the snapshot is durable it removes the older
-// segments. Open recovers, starts a new segment and snapshots: at once after
-// damage or without a snapshot, else in the background (store.cpp,
+// Snapshots do not hold up the log. Every autosave_interval, or when the
+// current segment passes max_log_bytes, the store thread starts a new segment
+// at S + 1 and asks the snapshot thread (store/snapshotter.h) for a snapshot
+// at S, then goes on committing. With a SnapshotSource attached (the broker,
+// store/snapshot_source.h) the snapshot thread walks the broker's state a
+// slice at a time under the broker lock; the store thread syncs the log
+// through the last slice, puts the snapshot in place and removes the older
+// segments. Without one (a store used on its own) the snapshot thread keeps
+// a mirror State of everything written and writes that. Open recovers,
+// starts a new segment and snapshots: at once after damage or without a
+// snapshot, else in the background from the recovered state (store.cpp,
 // initial_snapshot()). Backups are written by the snapshot thread too.
 #pragma once
 
@@ -44,6 +47,7 @@
 #include "store/env.h"
 #include "store/recovery.h"
 #include "store/segment_log.h"
+#include "store/snapshot_source.h"
 #include "store/snapshotter.h"
 #include "store/state.h"
 
@@ -98,6 +102,18 @@ class Store {
   // before it: so the broker, which owns the only batch, can hold output for
   // records it commits later (once per loop turn) without committing first.
   Sequence sequence_after(const Batch& batch) const;
+
+  // The sequence of the last record committed (every batch committed so
+  // far gets a sequence at most this). A SnapshotWalk reads it under the
+  // broker's lock, after committing what the broker collected.
+  Sequence committed() const;
+
+  // From now on snapshots and backups are taken from `source`, which must
+  // outlive the store (or make its walks abort once it cannot serve them),
+  // and the store keeps no mirror of the state. Call once, after the broker
+  // holds the recovered state: a walk of a broker that has not restored yet
+  // would describe an empty state.
+  void attach_source(SnapshotSource& source);
 
   // --- any thread
   Sequence durable_up_to() const { return durable_.load(std::memory_order_acquire); }
@@ -169,12 +185,22 @@ class Store {
   void start_snapshot();
   void start_backup(BackupRequest& request);
   void handle_finished(SnapshotDone& done);
+  void handle_finished_snapshot(SnapshotDone& done);
+  // A snapshot taken from the source: syncs the log through its last
+  // slice's capture and puts it in place.
+  IoStatus publish_slices(Sequence captured_through);
+  // Backups waiting for a snapshot (with a source attached): copies of the
+  // snapshot at `sequence` and the log after it, or their failure.
+  void serve_waiting_backups(Sequence sequence);
+  void fail_waiting_backups(const std::string& why);
+  bool source_attached();
   void end_checkpoint(uint64_t ticket, bool ok);
   // Lets the snapshot thread finish its jobs and reports their outcomes.
   void stop_snapshotter();
   void fail_with(const IoError& error);
   bool failed() const;
 
+  Env& env_;
   Options options_;
   MessageIds ids_;  // broker thread only
 
@@ -200,6 +226,7 @@ class Store {
   SegmentLog log_;
   Sequence written_ = 0;
   BatchData mirror_pending_;  // written, not yet handed to the snapshot thread
+  bool source_attached_ = false;  // no mirror: see attach_source()
   std::chrono::steady_clock::time_point mirror_since_;
   BatchData commit_buffer_;  // write_at_commit()'s, kept for its capacity
 
@@ -209,6 +236,7 @@ class Store {
   uint64_t checkpoint_wanted_ = 0;  // a ticket no snapshot has started for yet
   uint64_t backup_tickets_ = 0;
   std::map<uint64_t, BackupDone> backups_running_;
+  std::vector<BackupRequest> backups_waiting_;  // for the next snapshot, with a source attached
   BatchData written_batches_;  // the buffers of the last write, kept for their capacity
   std::chrono::steady_clock::time_point last_sync_;
   std::chrono::steady_clock::time_point last_snapshot_;

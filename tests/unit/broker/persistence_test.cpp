@@ -12,17 +12,7 @@ using mqtt::PacketType;
 using mqtt::QoS;
 using mqtt::Version;
 
-class PersistenceTest : public StoredBrokerTest {
- protected:
-  mqtt::Connect persistent(const std::string& id, Version version) {
-    mqtt::Connect c;
-    c.version = version;
-    c.client_id = id;
-    c.clean_start = false;
-    if (version == Version::v5) c.properties.session_expiry_interval = 3600;
-    return c;
-  }
-};
+class PersistenceTest : public StoredBrokerTest {};
 
 TEST_F(PersistenceTest, RetainedMessageSurvivesRestart) {
   start();
@@ -55,6 +45,29 @@ TEST_F(PersistenceTest, QueuedMessagesAndSubscriptionsSurviveRestart) {
   harness->connect(4, "pub", Version::v5);
   harness->send(4, publish("q", "third", QoS::at_least_once, 3));
   EXPECT_EQ(harness->take(3).size(), 1u);
+}
+
+// A delayed will goes out once [MQTT-3.1.3-9]: once sent, the stored session
+// no longer holds it, so a restart does not find it waiting and send it again.
+TEST_F(PersistenceTest, ADelayedWillSentBeforeARestartIsNotSentAgain) {
+  start();
+  harness->connect(1, persistent("watcher", Version::v5));
+  harness->send(1, subscribe(1, "wills/#", QoS::at_least_once));
+  mqtt::Connect c = persistent("dying", Version::v5);
+  c.will = mqtt::Will{"wills/dying", "gone", QoS::at_least_once, false, {}};
+  c.will->properties.will_delay_interval = 5;
+  harness->connect(2, c);
+  harness->broker.on_close(2, "network failure", harness->clock.now());
+  harness->advance(std::chrono::seconds(6));
+  auto sent = harness->take(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(as<mqtt::Publish>(sent[0]).payload, "gone");
+  harness->send(1, mqtt::Ack{PacketType::puback, as<mqtt::Publish>(sent[0]).packet_id});
+  crash();
+  start();
+  harness->connect(3, persistent("watcher", Version::v5));
+  harness->advance(std::chrono::seconds(6));
+  EXPECT_TRUE(harness->take(3).empty());
 }
 
 TEST_F(PersistenceTest, InflightResentWithSamePacketIdAfterRestart_MQTT_4_4_0_1) {

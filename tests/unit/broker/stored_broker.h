@@ -31,6 +31,15 @@ class StoredBrokerTest : public ::testing::Test {
     harness.reset();
     store.reset();
   }
+  // A CONNECT whose session outlives the connection (v5: for an hour).
+  static mqtt::Connect persistent(const std::string& id, mqtt::Version version) {
+    mqtt::Connect c;
+    c.version = version;
+    c.client_id = id;
+    c.clean_start = false;
+    if (version == mqtt::Version::v5) c.properties.session_expiry_interval = 3600;
+    return c;
+  }
 
   store::MemoryEnv env;
   std::unique_ptr<store::Store> store;

@@ -187,6 +187,7 @@ void write_snapshot_file(MemoryEnv& env, Sequence sequence, const std::vector<Ta
     for (const Record& r : slice.records) writer->add(r);
   }
   ASSERT_TRUE(writer->finish().ok());
+  ASSERT_TRUE(SnapshotWriter::publish(env, kDir).ok());
 }
 
 void write_log_file(MemoryEnv& env, const std::vector<Batch>& log, size_t first_batch) {

@@ -304,6 +304,7 @@ TEST(Recovery, RecordsASessionsSliceHoldsAreNotAppliedAgain) {
   writer->add(record::SessionPut{"a", {}});
   writer->add(record::QueuePush{"a", ref1});
   ASSERT_TRUE(writer->finish().ok());
+  ASSERT_TRUE(SnapshotWriter::publish(env, "/db").ok());
   std::string log = frame::file_header(frame::kSegmentMagic, 1);
   frame::append(log, record::MessagePut{1, first, 0}, false, 1);
   frame::append(log, record::QueuePush{"a", ref1}, true, 2);
