@@ -6,6 +6,8 @@
 // are allowed: the spec only says a receiver MAY reject them.
 #include "mqtt/validate.h"
 
+#include <algorithm>
+
 #include <cstdint>
 #include <cstring>
 
@@ -97,6 +99,13 @@ bool has_wildcard(std::string_view filter) {
     if (c == '+' || c == '#') return true;
   }
   return false;
+}
+
+bool topic_level_less(std::string_view a, std::string_view b) {
+  const auto [in_a, in_b] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  if (in_a == a.end() || in_b == b.end()) return in_b != b.end();  // a is a prefix of b, or equal
+  if (*in_a == '/' || *in_b == '/') return *in_a == '/';
+  return static_cast<unsigned char>(*in_a) < static_cast<unsigned char>(*in_b);
 }
 
 bool is_valid_topic_name(std::string_view topic) {

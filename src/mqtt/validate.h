@@ -29,4 +29,10 @@ std::optional<SharedFilter> parse_shared_filter(std::string_view filter);
 
 bool has_wildcard(std::string_view filter);
 
+// Topics level by level, each level by its bytes: "a" < "a/b" < "a-b". The
+// order a walk of a topic tree gives, and the one stored snapshots list
+// retained topics in, so that either fills the other without a sort. The
+// same as comparing bytes with '/' before every other byte.
+bool topic_level_less(std::string_view a, std::string_view b);
+
 }  // namespace stellwerk::mqtt

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "mqtt/validate.h"
+
 namespace stellwerk::store {
 
 using namespace record;
@@ -126,7 +128,7 @@ void State::keep_topic_order(bool keep) {
 
 bool State::extends_topic_order(const session::Message& message) {
   if (!in_topic_order_) return false;
-  if (topic_order_.empty() || topic_order_.back()->topic() < message.topic()) return true;
+  if (topic_order_.empty() || mqtt::topic_level_less(topic_order_.back()->topic(), message.topic())) return true;
   forget_topic_order();
   return false;
 }
@@ -400,7 +402,8 @@ std::vector<const session::MessagePtr*> State::retained_in_topic_order() const {
   std::vector<std::pair<std::string_view, const session::MessagePtr*>> entries;
   entries.reserve(retained_.size());
   for (const session::MessagePtr& message : retained_) entries.emplace_back(topic_of(*message), &message);
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return mqtt::topic_level_less(a.first, b.first); });
   std::vector<const session::MessagePtr*> sorted;
   sorted.reserve(entries.size());
   for (const auto& entry : entries) sorted.push_back(entry.second);

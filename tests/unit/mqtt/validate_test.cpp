@@ -142,5 +142,16 @@ TEST(Wildcard, Detection) {
   EXPECT_FALSE(has_wildcard("a/b"));
 }
 
+TEST(TopicLevelOrder, ComparesLevelByLevel) {
+  EXPECT_TRUE(topic_level_less("a", "a/b"));
+  EXPECT_TRUE(topic_level_less("a/b", "a-b"));
+  EXPECT_TRUE(topic_level_less("a/z", "a0"));
+  EXPECT_TRUE(topic_level_less("a//b", "a/a"));
+  EXPECT_TRUE(topic_level_less("a/b", "a/\xc3\xa4"));  // bytes compare unsigned
+  EXPECT_FALSE(topic_level_less("a/b", "a/b"));
+  EXPECT_FALSE(topic_level_less("a-b", "a/b"));
+  EXPECT_FALSE(topic_level_less("a/b", "a"));
+}
+
 }  // namespace
 }  // namespace stellwerk::mqtt
