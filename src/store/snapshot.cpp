@@ -36,13 +36,13 @@ void note_capture(const Record& record, Sequence captured_at, SnapshotReadResult
 
 }  // namespace
 
-SnapshotWriter::SnapshotWriter(Env& env, std::string dir, std::unique_ptr<WritableFile> file, Sequence sequence)
-    : env_(&env), dir_(std::move(dir)), file_(std::move(file)), sequence_(sequence) {}
+SnapshotWriter::SnapshotWriter(std::unique_ptr<WritableFile> file, Sequence sequence)
+    : file_(std::move(file)), sequence_(sequence) {}
 
 IoResult<SnapshotWriter> SnapshotWriter::start(Env& env, const std::string& dir, Sequence sequence) {
   auto file = env.create(join_path(dir, frame::kSnapshotTempName));
   if (!file) return fail(file.error());
-  SnapshotWriter writer(env, dir, std::move(*file), sequence);
+  SnapshotWriter writer(std::move(*file), sequence);
   writer.buffer_ = frame::file_header(frame::kSnapshotMagic, sequence);
   return writer;
 }

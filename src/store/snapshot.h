@@ -49,12 +49,10 @@ class SnapshotWriter {
   static IoStatus publish(Env& env, const std::string& dir);
 
  private:
-  SnapshotWriter(Env& env, std::string dir, std::unique_ptr<WritableFile> file, Sequence sequence);
+  SnapshotWriter(std::unique_ptr<WritableFile> file, Sequence sequence);
   void flush_if_full();
   void flush();
 
-  Env* env_;
-  std::string dir_;
   std::unique_ptr<WritableFile> file_;
   Sequence sequence_;
   std::string buffer_;
