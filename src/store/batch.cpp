@@ -110,7 +110,7 @@ void Batch::unsubscribe(std::string_view client_id, std::string_view filter) {
 
 void Batch::enqueue(std::string_view client_id, const session::Delivery& delivery) {
   const MessageId id = body_of(delivery.message);
-  add_as(RecordType::queue_push, [&](std::string& out) {
+  add_as(RecordType::queue_push, [&](coding::Writer& out) {
     encode_queue_push(client_id, id, delivery.qos, delivery.retain, delivery.subscription_ids, out);
   });
   last_push_.end = bytes_.size();
@@ -129,7 +129,7 @@ bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t 
   }
   bytes_.resize(last_frame_);  // the push is the last frame
   --records_;
-  add_as(RecordType::queue_push_inflight, [&](std::string& out) {
+  add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
     encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids,
                                out);
   });
@@ -149,7 +149,7 @@ void Batch::start_inflight(std::string_view client_id, const session::MessagePtr
   auto id = MessageIds::find(*message);
   if (!id || send_pushed(client_id, *id, packet_id, state)) return;
   add_as(RecordType::queue_to_inflight,
-         [&](std::string& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
+         [&](coding::Writer& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
 }
 
 void Batch::put_inflight(std::string_view client_id, const session::Inflight& inflight) {
@@ -162,7 +162,7 @@ void Batch::set_inflight_state(std::string_view client_id, uint16_t packet_id, s
 }
 
 void Batch::complete_inflight(std::string_view client_id, uint16_t packet_id) {
-  add_as(RecordType::inflight_delete, [&](std::string& out) { encode_client_packet(client_id, packet_id, out); });
+  add_as(RecordType::inflight_delete, [&](coding::Writer& out) { encode_client_packet(client_id, packet_id, out); });
 }
 
 void Batch::clear_messages(std::string_view client_id) { add(record::MessagesClear{std::string(client_id)}); }
