@@ -6,7 +6,8 @@ find_package(benchmark REQUIRED)
 set(micro_benchmarks
     micro_codec:stellwerk_mqtt
     micro_topics:stellwerk_topics
-    micro_fanout:stellwerk_broker)
+    micro_fanout:stellwerk_broker
+    micro_store:stellwerk_store)
 foreach(entry ${micro_benchmarks})
   string(REPLACE ":" ";" parts ${entry})
   list(GET parts 0 name)
@@ -19,7 +20,7 @@ foreach(entry ${micro_benchmarks})
                          ENVIRONMENT STELLWERK_MICRO_RETAINED_TOPICS=20000)
   endif()
 endforeach()
-add_custom_target(micro_benchmarks DEPENDS micro_codec micro_topics micro_fanout)
+add_custom_target(micro_benchmarks DEPENDS micro_codec micro_topics micro_fanout micro_store)
 
 # Tools of bench/persistence: persistent-session load through a running broker,
 # and a large store written and reopened through the Store API.

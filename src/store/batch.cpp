@@ -23,6 +23,7 @@ MessageId MessageIds::assign(const session::Message& message) {
 void MessageIds::start_after(MessageId highest) { next_ = std::max(next_, highest + 1); }
 
 void Batch::add(const Record& record) {
+  write_pending_push();
   last_frame_ = bytes_.size();
   frame::append_unsealed(bytes_, record, false);
   ++records_;
@@ -30,12 +31,14 @@ void Batch::add(const Record& record) {
 
 template <typename Encode>
 void Batch::add_as(RecordType type, Encode&& encode) {
+  write_pending_push();
   last_frame_ = bytes_.size();
   frame::append_unsealed_as(bytes_, type, encode);
   ++records_;
 }
 
 void Batch::finish_into(BatchData& out) {
+  write_pending_push();
   if (records_ > 0) frame::mark_batch_end(bytes_, last_frame_);
   // Into an empty one the buffers are swapped, not copied: both keep their capacity.
   if (out.frames.empty()) {
@@ -52,7 +55,6 @@ void Batch::finish_into(BatchData& out) {
   bodies_.clear();
   records_ = 0;
   body_index_.clear();
-  last_push_.end = 0;
 }
 
 BatchData Batch::finish() {
@@ -75,9 +77,13 @@ bool Batch::has_body(MessageId id) {
 }
 
 MessageId Batch::body_of(const session::MessagePtr& message) {
-  const MessageId id = ids_->assign(*message);
-  if (has_body(id)) return id;
+  // A message the store never saw cannot have its body in this batch: no
+  // lookup (in a loop turn of fresh PUBLISHes that is every message).
+  const std::optional<MessageId> known = MessageIds::find(*message);
+  if (known && has_body(*known)) return *known;
+  const MessageId id = known ? *known : ids_->assign(*message);
   const WallMs expires_at = time_.to_wall(message->expires_at());
+  write_pending_push();
   last_frame_ = bytes_.size();
   frame::append_unsealed_message_put(bytes_, id, *message, expires_at);
   ++records_;
@@ -110,30 +116,37 @@ void Batch::unsubscribe(std::string_view client_id, std::string_view filter) {
 
 void Batch::enqueue(std::string_view client_id, const session::Delivery& delivery) {
   const MessageId id = body_of(delivery.message);
-  add_as(RecordType::queue_push, [&](std::string& out) {
-    encode_queue_push(client_id, id, delivery.qos, delivery.retain, delivery.subscription_ids, out);
+  write_pending_push();
+  LastPush& push = last_push_;
+  push.pending = true;
+  ++records_;
+  push.client_id.assign(client_id);
+  push.message = id;
+  push.qos = delivery.qos;
+  push.retain = delivery.retain;
+  push.subscription_ids.assign(delivery.subscription_ids.begin(), delivery.subscription_ids.end());
+}
+
+void Batch::write_pending_push() {
+  LastPush& push = last_push_;
+  if (!push.pending) return;
+  push.pending = false;
+  --records_;  // counted by enqueue(); add_as() counts it again
+  add_as(RecordType::queue_push, [&](coding::Writer& out) {
+    encode_queue_push(push.client_id, push.message, push.qos, push.retain, push.subscription_ids, out);
   });
-  last_push_.end = bytes_.size();
-  last_push_.client_id.assign(client_id);
-  last_push_.message = id;
-  last_push_.qos = delivery.qos;
-  last_push_.retain = delivery.retain;
-  last_push_.subscription_ids.assign(delivery.subscription_ids.begin(), delivery.subscription_ids.end());
 }
 
 bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
                         session::InflightState state) {
   LastPush& push = last_push_;
-  if (push.end == 0 || push.end != bytes_.size() || push.message != message || push.client_id != client_id) {
-    return false;
-  }
-  bytes_.resize(last_frame_);  // the push is the last frame
-  --records_;
-  add_as(RecordType::queue_push_inflight, [&](std::string& out) {
+  if (!push.pending || push.message != message || push.client_id != client_id) return false;
+  push.pending = false;
+  --records_;  // the push becomes this record
+  add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
     encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids,
                                out);
   });
-  push.end = 0;
   return true;
 }
 
@@ -149,7 +162,7 @@ void Batch::start_inflight(std::string_view client_id, const session::MessagePtr
   auto id = MessageIds::find(*message);
   if (!id || send_pushed(client_id, *id, packet_id, state)) return;
   add_as(RecordType::queue_to_inflight,
-         [&](std::string& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
+         [&](coding::Writer& out) { encode_queue_to_inflight(client_id, *id, packet_id, state, out); });
 }
 
 void Batch::put_inflight(std::string_view client_id, const session::Inflight& inflight) {
@@ -162,7 +175,7 @@ void Batch::set_inflight_state(std::string_view client_id, uint16_t packet_id, s
 }
 
 void Batch::complete_inflight(std::string_view client_id, uint16_t packet_id) {
-  add_as(RecordType::inflight_delete, [&](std::string& out) { encode_client_packet(client_id, packet_id, out); });
+  add_as(RecordType::inflight_delete, [&](coding::Writer& out) { encode_client_packet(client_id, packet_id, out); });
 }
 
 void Batch::clear_messages(std::string_view client_id) { add(record::MessagesClear{std::string(client_id)}); }

@@ -74,7 +74,6 @@ class Batch {
   // expiry deadlines as wall-clock times); set while it is empty.
   void set_time(const TimeBase& time) { time_ = time; }
   size_t records() const { return records_; }
-  size_t bytes() const { return bytes_.size(); }
 
   // --- retained messages
   // `message` becomes the retained message of its topic.
@@ -127,17 +126,22 @@ class Batch {
   void finish_into(BatchData& out);
   BatchData finish();
 
-  // Replaces the queue_push just added for `message` with a
-  // queue_push_inflight, when nothing came after it; false otherwise.
+  // Writes the queue_push just added for `message` as a queue_push_inflight,
+  // when nothing came after it; false otherwise.
   bool send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
                    session::InflightState state);
+  // Writes the queue_push that enqueue() left pending, if any: before any
+  // other frame, and when the batch is finished.
+  void write_pending_push();
 
   MessageIds* ids_;
   TimeBase time_;
-  // The last queue_push, while it is the batch's last frame: a delivery the
-  // broker sends at once follows it with its start_inflight.
+  // The last queue_push, counted in records_ but not encoded until another
+  // record follows it: a delivery the broker sends at once follows it with
+  // its start_inflight, and the two become one queue_push_inflight, encoded
+  // once.
   struct LastPush {
-    size_t end = 0;  // bytes_.size() after it (it starts at last_frame_ while that holds); 0 = none
+    bool pending = false;
     std::string client_id;  // a copy: the check must not read a session that may be gone
     MessageId message = 0;
     mqtt::QoS qos = mqtt::QoS::at_most_once;

@@ -3,27 +3,11 @@
 #include "store/coding.h"
 
 namespace stellwerk::store::coding {
-namespace {
-
-template <typename T>
-T load_fixed(const char* p) {
-  T value = 0;
-  for (size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | static_cast<uint8_t>(p[i]));
-  return value;
+void Writer::grow(size_t more) {
+  // Some room beyond the request, so that the next small record fits without another call.
+  constexpr size_t kSlack = 64;
+  out_.resize(end_ + more + kSlack);
 }
-
-}  // namespace
-
-void patch_u32(std::string& out, size_t offset, uint32_t value) {
-  for (size_t i = 0; i < 4; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-void patch_u64(std::string& out, size_t offset, uint64_t value) {
-  for (size_t i = 0; i < 8; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-uint32_t load_u32(const char* p) { return load_fixed<uint32_t>(p); }
-uint64_t load_u64(const char* p) { return load_fixed<uint64_t>(p); }
 
 std::string_view Reader::take(size_t size) {
   if (!ok_ || size > rest_.size()) {

@@ -4,7 +4,9 @@
 // can read all fields and check ok() once at the end.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -37,12 +39,93 @@ inline void put_bytes(std::string& out, std::string_view bytes) {
   out.append(bytes);
 }
 
-// Overwrites 4 or 8 bytes at `offset` (for header fields known only later).
-void patch_u32(std::string& out, size_t offset, uint32_t value);
-void patch_u64(std::string& out, size_t offset, uint64_t value);
+// Fixed-width little-endian integers in place. Inline and, on a
+// little-endian host, one load or store each: seal() patches two header
+// fields of every frame it checksums.
+template <typename T>
+inline void store_fixed(char* p, T value) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &value, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<char>((value >> (8 * i)) & 0xFF);
+  }
+}
+template <typename T>
+inline T load_fixed(const char* p) {
+  T value = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&value, p, sizeof(T));
+  } else {
+    for (size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | static_cast<uint8_t>(p[i]));
+  }
+  return value;
+}
 
-uint32_t load_u32(const char* p);
-uint64_t load_u64(const char* p);
+// Overwrites 4 or 8 bytes at `offset` (for header fields known only later).
+inline void patch_u32(std::string& out, size_t offset, uint32_t value) { store_fixed(out.data() + offset, value); }
+inline void patch_u64(std::string& out, size_t offset, uint64_t value) { store_fixed(out.data() + offset, value); }
+
+inline uint32_t load_u32(const char* p) { return load_fixed<uint32_t>(p); }
+inline uint64_t load_u64(const char* p) { return load_fixed<uint64_t>(p); }
+
+inline constexpr size_t kMaxVarintSize = 10;
+
+// Appends to a string through space made once per record: the put_*
+// functions above check the string's capacity and call into the library for
+// every field, which showed in profiles of the broker's thread (a few records
+// per delivery). reserve(n) makes room for n more bytes; the writes after it
+// check nothing, so a record's encoder reserves its worst case first. The
+// destructor gives back what was reserved and not written.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out), end_(out.size()) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer() { out_.resize(end_); }
+
+  void reserve(size_t more) {
+    if (out_.size() - end_ < more) grow(more);
+  }
+  // Where the next byte goes, as an offset into the string.
+  size_t offset() const { return end_; }
+
+  void u8(uint8_t value) { out_.data()[end_++] = static_cast<char>(value); }
+  void u16(uint16_t value) { fixed(value); }
+  void u32(uint32_t value) { fixed(value); }
+  void u64(uint64_t value) { fixed(value); }
+  void varint(uint64_t value) {
+    char* p = out_.data() + end_;
+    while (value >= 0x80) {
+      *p++ = static_cast<char>((value & 0x7F) | 0x80);
+      value >>= 7;
+    }
+    *p++ = static_cast<char>(value);
+    end_ = static_cast<size_t>(p - out_.data());
+  }
+  // Varint length, then the bytes; reserve kMaxVarintSize + size for it.
+  void bytes(std::string_view bytes) {
+    varint(bytes.size());
+    raw(bytes);
+  }
+  void raw(std::string_view bytes) {
+    if (bytes.empty()) return;
+    std::memcpy(out_.data() + end_, bytes.data(), bytes.size());
+    end_ += bytes.size();
+  }
+  // `size` bytes left as they are (zero in fresh space), to be patched later.
+  void skip(size_t size) { end_ += size; }
+
+ private:
+  template <typename T>
+  void fixed(T value) {
+    store_fixed(out_.data() + end_, value);
+    end_ += sizeof(T);
+  }
+  void grow(size_t more);
+
+  std::string& out_;
+  size_t end_;  // out_ holds the written bytes up to here, then reserved space
+};
 
 class Reader {
  public:

@@ -56,18 +56,38 @@ uint32_t extend_table(uint32_t crc, const uint8_t* p, size_t size) {
 }
 
 #if defined(__x86_64__)
+// Folds the next sizeof(Word) bytes into the CRC with the instruction of that width.
+template <typename Word>
+__attribute__((target("sse4.2"))) uint64_t fold(uint64_t crc, const uint8_t* p) {
+  Word word;
+  std::memcpy(&word, p, sizeof(Word));
+  const auto narrow = static_cast<uint32_t>(crc);
+  if constexpr (sizeof(Word) == 8) {
+    return _mm_crc32_u64(crc, word);
+  } else if constexpr (sizeof(Word) == 4) {
+    return _mm_crc32_u32(narrow, word);
+  } else if constexpr (sizeof(Word) == 2) {
+    return _mm_crc32_u16(narrow, word);
+  } else {
+    return _mm_crc32_u8(narrow, word);
+  }
+}
+
 __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint8_t* p, size_t size) {
   uint64_t wide = crc;
-  while (size >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    wide = _mm_crc32_u64(wide, word);
-    p += 8;
-    size -= 8;
+  for (; size >= 8; size -= 8, p += 8) wide = fold<uint64_t>(wide, p);
+  // At most three steps for the last 0-7 bytes, not one per byte: records
+  // are short, so the tail is a good part of each.
+  if (size & 4) {
+    wide = fold<uint32_t>(wide, p);
+    p += 4;
   }
-  crc = static_cast<uint32_t>(wide);
-  for (; size > 0; --size, ++p) crc = _mm_crc32_u8(crc, *p);
-  return crc;
+  if (size & 2) {
+    wide = fold<uint16_t>(wide, p);
+    p += 2;
+  }
+  if (size & 1) wide = fold<uint8_t>(wide, p);
+  return static_cast<uint32_t>(wide);
 }
 
 bool cpu_has_sse42() {

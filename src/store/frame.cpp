@@ -22,12 +22,6 @@ uint32_t frame_crc(const char* frame, size_t payload_size) {
 
 namespace detail {
 
-size_t start_unsealed(std::string& out) {
-  const size_t start = out.size();
-  out.append(kHeaderSize, '\0');
-  return start;
-}
-
 void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end) {
   const size_t payload_size = out.size() - start - kHeaderSize;
   coding::patch_u32(out, start + kLengthOffset, static_cast<uint32_t>(payload_size));
@@ -38,7 +32,8 @@ void finish_unsealed(std::string& out, size_t start, RecordType record_type, boo
 }  // namespace detail
 
 void append_unsealed(std::string& out, const Record& record, bool batch_end) {
-  const size_t start = detail::start_unsealed(out);
+  const size_t start = out.size();
+  out.append(kHeaderSize, '\0');
   encode_payload(record, out);
   detail::finish_unsealed(out, start, type_of(record), batch_end);
 }
@@ -46,7 +41,7 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end) {
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at) {
   append_unsealed_as(out, RecordType::message_put,
-                     [&](std::string& payload) { encode_message_put(id, message, expires_at, payload); });
+                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
 }
 
 size_t seal(std::string& bytes, Sequence first) {

@@ -26,8 +26,9 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end);
 // The same for a message_put record of `message` (see encode_message_put).
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at);
-// The same for a record of `type` whose payload `encode(out)` appends (the
-// view encoders of record.h: no Record built on the broker's hot path).
+// The same for a record of `type` whose payload `encode(writer)` writes
+// through a coding::Writer on `out` (the view encoders of record.h: no
+// Record built on the broker's hot path).
 template <typename Encode>
 void append_unsealed_as(std::string& out, RecordType type, Encode&& encode);
 // Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
@@ -42,15 +43,19 @@ void mark_batch_end(std::string& bytes, size_t offset);
 void append(std::string& out, const Record& record, bool batch_end, Sequence sequence);
 
 namespace detail {
-// Reserves a header; finish_unsealed() fills in the length and type once the payload follows it.
-size_t start_unsealed(std::string& out);
+// Fills in the length and type of the frame at `start`, whose payload ends the string.
 void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end);
 }  // namespace detail
 
 template <typename Encode>
 void append_unsealed_as(std::string& out, RecordType type, Encode&& encode) {
-  const size_t start = detail::start_unsealed(out);
-  encode(out);
+  const size_t start = out.size();
+  {
+    coding::Writer writer(out);
+    writer.reserve(kHeaderSize);
+    writer.skip(kHeaderSize);  // zeros: the sequence and CRC come with seal()
+    encode(writer);
+  }
   detail::finish_unsealed(out, start, type, false);
 }
 

@@ -18,21 +18,26 @@ using mqtt::wire::kUserPropertyId;
 
 constexpr uint8_t kEnd = 0x00;
 
-void put_value(std::string& out, uint8_t value) { put_u8(out, value); }
-void put_value(std::string& out, uint16_t value) { put_u16(out, value); }
-void put_value(std::string& out, uint32_t value) { put_u32(out, value); }
-void put_value(std::string& out, const std::string& value) { put_bytes(out, value); }
+// Each value makes its own room: properties are rare and their sizes vary.
+void put_value(Writer& out, uint8_t value) { out.u8(value); }
+void put_value(Writer& out, uint16_t value) { out.u16(value); }
+void put_value(Writer& out, uint32_t value) { out.u32(value); }
+void put_value(Writer& out, const std::string& value) {
+  out.reserve(kMaxVarintSize + value.size());
+  out.bytes(value);
+}
 
 void get_value(Reader& reader, uint8_t& value) { value = reader.u8(); }
 void get_value(Reader& reader, uint16_t& value) { value = reader.u16(); }
 void get_value(Reader& reader, uint32_t& value) { value = reader.u32(); }
 void get_value(Reader& reader, std::string& value) { value = reader.string(); }
 
-void encode_fields(const Properties& properties, std::string& out) {
+void encode_fields(const Properties& properties, Writer& out) {
   for_each_property_field([&](const auto& field) {
     const auto& value = properties.*field.member;
     if (!value) return;
-    put_u8(out, field.id);
+    out.reserve(1 + sizeof(uint32_t));  // the id and any fixed-width value
+    out.u8(field.id);
     put_value(out, *value);
   });
 }
@@ -68,21 +73,27 @@ bool decode_one(uint8_t id, Reader& reader, Properties& out) {
 
 }  // namespace
 
-void encode_properties(const Properties& properties, std::string& out) {
+void encode_properties(const Properties& properties, Writer& out) {
   encode_fields(properties, out);
   for (uint32_t identifier : properties.subscription_identifiers) {
-    put_u8(out, kSubscriptionIdentifierId);
-    put_varint(out, identifier);
+    out.reserve(1 + kMaxVarintSize);
+    out.u8(kSubscriptionIdentifierId);
+    out.varint(identifier);
   }
   for (const auto& [key, value] : properties.user_properties) {
-    put_u8(out, kUserPropertyId);
-    put_bytes(out, key);
-    put_bytes(out, value);
+    out.reserve(1 + 2 * kMaxVarintSize + key.size() + value.size());
+    out.u8(kUserPropertyId);
+    out.bytes(key);
+    out.bytes(value);
   }
-  put_u8(out, kEnd);
+  out.reserve(1);
+  out.u8(kEnd);
 }
 
-void encode_no_properties(std::string& out) { put_u8(out, kEnd); }
+void encode_properties(const Properties& properties, std::string& out) {
+  Writer writer(out);
+  encode_properties(properties, writer);
+}
 
 bool decode_properties(Reader& reader, Properties& out) {
   for (;;) {

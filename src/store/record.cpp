@@ -37,13 +37,18 @@ bool decode_will(Reader& reader, mqtt::Will& will) {
   return qos_ok && decode_properties(reader, will.properties);
 }
 
+// Room for a client id and the fixed-width fields after it in the records that name one.
+size_t max_client_record_size(std::string_view client_id) { return kMaxVarintSize + client_id.size() + 8; }
+
+size_t max_delivery_size(std::span<const uint32_t> ids) { return kMaxVarintSize * (2 + ids.size()) + 2; }
+
 void encode_delivery_fields(MessageId message, mqtt::QoS qos, bool retain, std::span<const uint32_t> ids,
-                            std::string& out) {
-  put_varint(out, message);
-  put_enum(out, qos);
-  put_u8(out, retain);
-  put_varint(out, ids.size());
-  for (uint32_t id : ids) put_varint(out, id);
+                            Writer& out) {
+  out.varint(message);
+  out.u8(static_cast<uint8_t>(qos));
+  out.u8(retain);
+  out.varint(ids.size());
+  for (uint32_t id : ids) out.varint(id);
 }
 
 bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
@@ -59,17 +64,20 @@ bool decode_delivery(Reader& reader, DeliveryRef& delivery) {
 
 // Without the properties, which follow.
 void encode_message_fields(MessageId id, std::string_view topic, std::string_view payload, mqtt::QoS qos,
-                           bool retain, WallMs expires_at, std::string& out) {
-  put_varint(out, id);
-  put_bytes(out, topic);
-  put_bytes(out, payload);
-  put_enum(out, qos);
-  put_u8(out, retain);
-  put_u64(out, static_cast<uint64_t>(expires_at));
+                           bool retain, WallMs expires_at, Writer& out) {
+  // qos, retain, expires_at, and one byte more: the properties' end marker when there are none.
+  out.reserve(3 * kMaxVarintSize + topic.size() + payload.size() + 2 + sizeof(uint64_t) + 1);
+  out.varint(id);
+  out.bytes(topic);
+  out.bytes(payload);
+  out.u8(static_cast<uint8_t>(qos));
+  out.u8(retain);
+  out.u64(static_cast<uint64_t>(expires_at));
 }
 
 void encode(const MessagePut& r, std::string& out) {
-  encode_message_put(r.id, *r.message, r.expires_at, out);
+  Writer writer(out);
+  encode_message_put(r.id, *r.message, r.expires_at, writer);
 }
 bool decode(Reader& reader, MessagePut& r) {
   r.id = reader.varint();
@@ -153,7 +161,8 @@ bool decode(Reader& reader, SubscriptionDelete& r) {
 
 void encode(const QueuePush& r, std::string& out) {
   const DeliveryRef& d = r.delivery;
-  encode_queue_push(r.client_id, d.message, d.qos, d.retain, d.subscription_ids, out);
+  Writer writer(out);
+  encode_queue_push(r.client_id, d.message, d.qos, d.retain, d.subscription_ids, writer);
 }
 bool decode(Reader& reader, QueuePush& r) {
   r.client_id = reader.string();
@@ -171,7 +180,8 @@ bool decode(Reader& reader, QueueDrop& r) {
 }
 
 void encode(const QueueToInflight& r, std::string& out) {
-  encode_queue_to_inflight(r.client_id, r.message, r.packet_id, r.state, out);
+  Writer writer(out);
+  encode_queue_to_inflight(r.client_id, r.message, r.packet_id, r.state, writer);
 }
 bool decode(Reader& reader, QueueToInflight& r) {
   r.client_id = reader.string();
@@ -184,8 +194,9 @@ bool decode(Reader& reader, QueueToInflight& r) {
 template <typename R>
 void encode_inflight_entry(const R& r, std::string& out) {
   const DeliveryRef& d = r.delivery;
+  Writer writer(out);
   encode_queue_push_inflight(r.client_id, r.packet_id, r.state, d.message, d.qos, d.retain, d.subscription_ids,
-                             out);
+                             writer);
 }
 bool read_inflight_entry(Reader& reader, InflightEntryView& out) {
   out.client_id = reader.bytes();
@@ -223,7 +234,8 @@ bool decode(Reader& reader, InflightState& r) {
 // The three records made of a client id and a packet id share one layout.
 template <typename R>
 void encode_packet_id(const R& r, std::string& out) {
-  encode_client_packet(r.client_id, r.packet_id, out);
+  Writer writer(out);
+  encode_client_packet(r.client_id, r.packet_id, writer);
 }
 bool read_client_packet(Reader& reader, ClientPacketView& out) {
   out.client_id = reader.bytes();
@@ -334,39 +346,43 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload) 
 }
 
 void encode_queue_push(std::string_view client_id, MessageId message, mqtt::QoS qos, bool retain,
-                       std::span<const uint32_t> subscription_ids, std::string& out) {
-  put_bytes(out, client_id);
+                       std::span<const uint32_t> subscription_ids, Writer& out) {
+  out.reserve(max_client_record_size(client_id) + max_delivery_size(subscription_ids));
+  out.bytes(client_id);
   encode_delivery_fields(message, qos, retain, subscription_ids, out);
 }
 
 void encode_queue_to_inflight(std::string_view client_id, MessageId message, uint16_t packet_id,
-                              session::InflightState state, std::string& out) {
-  put_bytes(out, client_id);
-  put_varint(out, message);
-  put_u16(out, packet_id);
-  put_enum(out, state);
+                              session::InflightState state, Writer& out) {
+  out.reserve(max_client_record_size(client_id) + kMaxVarintSize);
+  out.bytes(client_id);
+  out.varint(message);
+  out.u16(packet_id);
+  out.u8(static_cast<uint8_t>(state));
 }
 
 void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
                                 MessageId message, mqtt::QoS qos, bool retain,
-                                std::span<const uint32_t> subscription_ids, std::string& out) {
-  put_bytes(out, client_id);
-  put_u16(out, packet_id);
-  put_enum(out, state);
+                                std::span<const uint32_t> subscription_ids, Writer& out) {
+  out.reserve(max_client_record_size(client_id) + max_delivery_size(subscription_ids));
+  out.bytes(client_id);
+  out.u16(packet_id);
+  out.u8(static_cast<uint8_t>(state));
   encode_delivery_fields(message, qos, retain, subscription_ids, out);
 }
 
-void encode_client_packet(std::string_view client_id, uint16_t packet_id, std::string& out) {
-  put_bytes(out, client_id);
-  put_u16(out, packet_id);
+void encode_client_packet(std::string_view client_id, uint16_t packet_id, Writer& out) {
+  out.reserve(max_client_record_size(client_id));
+  out.bytes(client_id);
+  out.u16(packet_id);
 }
 
-void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out) {
+void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, Writer& out) {
   encode_message_fields(id, message.topic(), message.payload(), message.qos(), message.retain(), expires_at, out);
   if (message.has_properties()) {
     encode_properties(message.properties(), out);
   } else {
-    encode_no_properties(out);
+    out.u8(0);  // no properties: their end marker alone (encode_message_fields left room for it)
   }
 }
 

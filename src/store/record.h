@@ -209,18 +209,19 @@ void encode_payload(const Record& record, std::string& out);
 // The payload of a message_put record for `message`, byte for byte what
 // encode_payload(MessagePut{id, message, expires_at}) writes, without
 // building a Record first (the broker's hot path).
-void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, std::string& out);
+void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, coding::Writer& out);
 // The payloads of the records written for every delivery to a stored
 // session, from views: byte for byte what encode_payload of the record
-// struct writes, without building one (no copy of the client id).
+// struct writes, without building one (no copy of the client id). Each
+// encoder reserves the room it needs in `out` itself.
 void encode_queue_push(std::string_view client_id, MessageId message, mqtt::QoS qos, bool retain,
-                       std::span<const uint32_t> subscription_ids, std::string& out);
+                       std::span<const uint32_t> subscription_ids, coding::Writer& out);
 void encode_queue_to_inflight(std::string_view client_id, MessageId message, uint16_t packet_id,
-                              session::InflightState state, std::string& out);
-void encode_client_packet(std::string_view client_id, uint16_t packet_id, std::string& out);
+                              session::InflightState state, coding::Writer& out);
+void encode_client_packet(std::string_view client_id, uint16_t packet_id, coding::Writer& out);
 void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
                                 MessageId message, mqtt::QoS qos, bool retain,
-                                std::span<const uint32_t> subscription_ids, std::string& out);
+                                std::span<const uint32_t> subscription_ids, coding::Writer& out);
 // The id of a message_put payload, read without decoding the rest; nullopt
 // when even that is malformed.
 std::optional<MessageId> message_put_id(std::string_view payload);
@@ -247,9 +248,8 @@ bool decode_client_packet(std::string_view payload, ClientPacketView& out);
 
 // mqtt::Properties as (property id, value) pairs ended by a 0 byte; shared
 // by message bodies and wills.
+void encode_properties(const mqtt::Properties& properties, coding::Writer& out);
 void encode_properties(const mqtt::Properties& properties, std::string& out);
-// What encode_properties writes for none, without visiting every field.
-void encode_no_properties(std::string& out);
 bool decode_properties(coding::Reader& reader, mqtt::Properties& out);
 
 }  // namespace stellwerk::store

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "store/frame.h"
 #include "store_test_util.h"
 
@@ -14,14 +16,20 @@ using testing::make_message;
 
 namespace {
 
-// The records of a batch, decoded.
-std::vector<Record> records_of(std::string bytes) {
+// The frames of a finished batch, sealed in place: their payloads point into `bytes`.
+std::vector<frame::Frame> frames_of(std::string& bytes) {
   frame::seal(bytes, 1);
-  std::vector<Record> out;
+  std::vector<frame::Frame> out;
   frame::Reader reader(bytes);
   frame::Frame frame;
-  while (reader.next(frame) == frame::ReadStatus::ok)
-    out.push_back(*decode_payload(frame.type, frame.payload));
+  while (reader.next(frame) == frame::ReadStatus::ok) out.push_back(frame);
+  return out;
+}
+
+// The records of a batch, decoded.
+std::vector<Record> records_of(std::string bytes) {
+  std::vector<Record> out;
+  for (const frame::Frame& frame : frames_of(bytes)) out.push_back(*decode_payload(frame.type, frame.payload));
   return out;
 }
 
@@ -142,6 +150,56 @@ TEST_F(BatchTest, APushIsKeptWhenAnythingCameBetweenItAndTheSend) {
   EXPECT_TRUE(std::holds_alternative<record::QueueToInflight>(records[3]));
   EXPECT_TRUE(std::holds_alternative<record::QueuePush>(records[5]));
   EXPECT_TRUE(std::holds_alternative<record::QueueToInflight>(records[7]));
+}
+
+// enqueue() encodes its queue_push only once another record follows (or
+// the batch ends), so that a send right after it is encoded once.
+TEST_F(BatchTest, APushNotYetEncodedCountsAndEndsTheBatch) {
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.enqueue("a", {message, mqtt::QoS::at_least_once, false, {5}});
+  EXPECT_EQ(b.records(), 2u);
+  std::string bytes = finish(b);
+  const auto frames = frames_of(bytes);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_FALSE(frames[0].batch_end);
+  EXPECT_EQ(frames[1].type, RecordType::queue_push);
+  EXPECT_TRUE(frames[1].batch_end);
+  const auto push = std::get<record::QueuePush>(*decode_payload(frames[1].type, frames[1].payload));
+  EXPECT_EQ(push, (record::QueuePush{"a", {*MessageIds::find(*message), mqtt::QoS::at_least_once, false, {5}}}));
+  EXPECT_TRUE(b.empty());
+}
+
+TEST_F(BatchTest, PushesKeepTheirOrderAmongOtherRecords) {
+  const auto first = make_message("t", "1", mqtt::QoS::at_least_once, false);
+  const auto second = make_message("t", "2", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.enqueue("a", {first, mqtt::QoS::at_least_once, false, {}});
+  b.enqueue("b", {first, mqtt::QoS::at_least_once, false, {}});  // its body is in already
+  b.enqueue("c", {second, mqtt::QoS::at_least_once, false, {}});
+  b.complete_inflight("c", 9);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(std::get<record::QueuePush>(records[1]).client_id, "a");
+  EXPECT_EQ(std::get<record::QueuePush>(records[2]).client_id, "b");
+  EXPECT_TRUE(std::holds_alternative<record::MessagePut>(records[3]));
+  EXPECT_EQ(std::get<record::QueuePush>(records[4]).client_id, "c");
+  EXPECT_TRUE(std::holds_alternative<record::InflightDelete>(records[5]));
+}
+
+TEST_F(BatchTest, ABodyIsWrittenOnceAmongManyFreshMessages) {
+  std::vector<session::MessagePtr> messages;
+  Batch b = batch();
+  for (int i = 0; i < 40; ++i) {  // past the scanned few: the body index takes over
+    messages.push_back(make_message("t", std::to_string(i), mqtt::QoS::at_least_once, false));
+    b.enqueue("a", {messages.back(), mqtt::QoS::at_least_once, false, {}});
+  }
+  for (int i : {3, 20, 39}) b.enqueue("b", {messages[static_cast<size_t>(i)], mqtt::QoS::at_least_once, false, {}});
+  const auto records = records_of(finish(b));
+  const auto bodies = std::count_if(records.begin(), records.end(),
+                                    [](const Record& r) { return std::holds_alternative<record::MessagePut>(r); });
+  EXPECT_EQ(bodies, 40);
+  EXPECT_EQ(records.size(), 83u);
 }
 
 TEST_F(BatchTest, APushDoesNotJoinASendInTheNextBatch) {

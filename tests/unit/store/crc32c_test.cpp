@@ -31,5 +31,34 @@ TEST(Crc32c, HardwareAndTableAgree) {
   }
 }
 
+// The hardware path takes 8 bytes, then 4, 2 and 1 for the tail: every
+// tail length at every alignment, also when continuing another CRC.
+TEST(Crc32c, HardwareAndTableAgreeAtEveryAlignmentAndTail) {
+  std::mt19937 random(11);
+  std::string buffer(600, '\0');
+  for (char& c : buffer) c = static_cast<char>(random());
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t size = 0; size < 80; ++size) {
+      const char* data = buffer.data() + offset;
+      ASSERT_EQ(extend(0, data, size), extend_portable(0, data, size)) << offset << " " << size;
+      const uint32_t before = static_cast<uint32_t>(random());
+      ASSERT_EQ(extend(before, data, size), extend_portable(before, data, size)) << offset << " " << size;
+    }
+  }
+  for (int round = 0; round < 1000; ++round) {
+    const size_t offset = random() % 64;
+    const size_t size = random() % (buffer.size() - offset);
+    ASSERT_EQ(extend(0, buffer.data() + offset, size), extend_portable(0, buffer.data() + offset, size))
+        << offset << " " << size;
+  }
+}
+
+TEST(Crc32c, ShortInputsMatchKnownValues) {
+  // Each of these ends in the tail steps (4, 2 and 1 bytes) alone.
+  EXPECT_EQ(value("a"), 0xC1D04330u);
+  EXPECT_EQ(value("abc"), 0x364B3FB7u);
+  EXPECT_EQ(value("1234567"), extend_portable(0, "1234567", 7));
+}
+
 }  // namespace
 }  // namespace stellwerk::store::crc32c

@@ -228,7 +228,10 @@ TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
 
 TEST(MessagePutFromMessage, ItsIdIsReadWithoutDecodingTheRest) {
   std::string payload;
-  encode_message_put(1ull << 40, *message_with_everything(), 0, payload);
+  {
+    coding::Writer writer(payload);
+    encode_message_put(1ull << 40, *message_with_everything(), 0, writer);
+  }
   EXPECT_EQ(message_put_id(payload), 1ull << 40);
   EXPECT_EQ(message_put_id(payload.substr(0, 3)), std::nullopt);
 }

@@ -1,0 +1,88 @@
+// Micro-benchmark of what the broker's thread does per QoS 1 delivery to a
+// persistent session under persistence_sync interval, driving store::Store
+// directly: a loop turn of deliveries (body, queue_push turned
+// queue_push_inflight), committed in one batch, then a turn of their
+// PUBACKs (inflight_delete). Under interval, commit() encodes nothing more
+// but numbers, checksums and write()s the batch on the calling thread, so
+// the figure is the recording work the worker does itself. Items are
+// deliveries; the log goes to a temporary directory on the real file system.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "store/store.h"
+
+namespace {
+
+namespace session = stellwerk::session;
+namespace store = stellwerk::store;
+namespace mqtt = stellwerk::mqtt;
+
+constexpr int kSessions = 100;
+
+struct Fixture {
+  Fixture() {
+    char pattern[] = "/tmp/micro_store.XXXXXX";
+    dir = ::mkdtemp(pattern);
+    store::Options options;
+    options.dir = dir;
+    options.policy = store::SyncPolicy::interval;
+    options.autosave_interval = std::chrono::seconds(0);
+    options.max_log_bytes = 0;
+    auto opened = store::Store::open(store::posix_env(), options);
+    if (!opened) std::abort();
+    db = std::move(opened.value().store);
+    for (int i = 0; i < kSessions; ++i) clients.push_back("bench-subscriber-" + std::to_string(i));
+  }
+  ~Fixture() {
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  std::string dir;
+  std::unique_ptr<store::Store> db;
+  std::vector<std::string> clients;
+};
+
+session::MessagePtr publish(int sequence) {
+  const std::string payload(64, static_cast<char>('a' + sequence % 26));
+  return session::Message::create("bench/topic/" + std::to_string(sequence % kSessions), payload,
+                                  {.qos = mqtt::QoS::at_least_once, .retain = false});
+}
+
+void BM_RecordQos1Deliveries(benchmark::State& state) {
+  stellwerk::log::set_min_level(stellwerk::log::Level::warning);
+  const int per_turn = static_cast<int>(state.range(0));
+  Fixture fixture;
+  store::Batch batch = fixture.db->batch(store::TimeBase::now());
+  std::vector<session::MessagePtr> messages;
+  for (int i = 0; i < per_turn; ++i) messages.push_back(publish(i));
+  uint16_t packet_id = 0;
+  for (auto _ : state) {
+    const uint16_t first_packet = packet_id;
+    for (int i = 0; i < per_turn; ++i) {
+      const std::string& client = fixture.clients[static_cast<size_t>(i % kSessions)];
+      const session::Delivery delivery{messages[static_cast<size_t>(i)], mqtt::QoS::at_least_once, false, {}};
+      batch.enqueue(client, delivery);
+      batch.start_inflight(client, delivery.message, ++packet_id, session::InflightState::awaiting_puback);
+    }
+    benchmark::DoNotOptimize(fixture.db->commit(batch));
+    packet_id = first_packet;
+    for (int i = 0; i < per_turn; ++i) {
+      batch.complete_inflight(fixture.clients[static_cast<size_t>(i % kSessions)], ++packet_id);
+    }
+    benchmark::DoNotOptimize(fixture.db->commit(batch));
+  }
+  state.SetItemsProcessed(state.iterations() * per_turn);
+}
+BENCHMARK(BM_RecordQos1Deliveries)->Arg(1)->Arg(20)->Arg(100);
+
+}  // namespace
+
+BENCHMARK_MAIN();
