@@ -21,11 +21,12 @@ namespace {
 using mqtt::QoS;
 using mqtt::Version;
 
-// Traffic never pauses for a snapshot: it goes on until several were taken
-// (at least kMinMessages, bounded by kMaxMessages), so the last snapshot,
-// the one recovery uses, ran during traffic too.
+// Traffic goes on until several snapshots were taken, so the last one, the
+// one recovery uses, ran during traffic too. It stays at most
+// kAheadOfSnapshots messages ahead of them (waiting a millisecond at a
+// time), which bounds the run on any machine.
 constexpr int kMinMessages = 800;
-constexpr int kMaxMessages = 200'000;
+constexpr int kAheadOfSnapshots = 2'000;
 constexpr int kSnapshots = 6;
 // Enough retained topics for several slices, so that traffic falls between them.
 constexpr int kTopics = 2500;
@@ -85,7 +86,8 @@ TEST_F(SnapshotWalkThroughStoreTest, CheckpointsDuringTrafficLoseAndRepeatNothin
     }
   });
   int sent = 0;
-  for (; sent < kMaxMessages && (sent < kMinMessages || checkpoints < kSnapshots); ++sent) {
+  for (; sent < kMinMessages || checkpoints < kSnapshots; ++sent) {
+    if (sent >= (checkpoints + 1) * kAheadOfSnapshots) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     locked([&] {
       const auto id = static_cast<uint16_t>(sent % 60'000 + 1);
       harness->send(2, publish("q", std::to_string(sent), QoS::at_least_once, id));
