@@ -4,27 +4,45 @@
 #include "store/segment_log.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "store/frame.h"
 
 namespace stellwerk::store {
 
 IoStatus SegmentLog::start_segment(Sequence first) {
-  if (file_) {
-    (void)file_->close();  // its records are in the snapshot that preceded this call
-    old_.push_back(current_);
-    file_.reset();
-  }
+  IoResult<Rolled> rolled = roll(first);
+  if (!rolled) return fail(rolled.error());
+  return rolled->settle();
+}
+
+IoResult<SegmentLog::Rolled> SegmentLog::roll(Sequence first) {
+  std::unique_ptr<WritableFile> previous = std::move(file_);
+  if (previous) old_.push_back(current_);
   current_ = frame::segment_name(first);
   auto file = env_.create(join_path(dir_, current_));
   if (!file) return fail(file.error());
   file_ = std::move(*file);
   const std::string header = frame::file_header(frame::kSegmentMagic, first);
   bytes_ = header.size();
-  unsynced_ = false;
-  if (auto status = file_->append(header); !status) return status;
-  if (auto status = file_->sync(); !status) return status;
-  return env_.sync_dir(dir_);
+  unsynced_ = false;  // settle() syncs the header
+  if (auto status = file_->append(header); !status) return fail(status.error());
+  return Rolled(env_, dir_, std::move(previous), *file_);
+}
+
+IoStatus SegmentLog::Rolled::settle() {
+  // The old segment first: recovery only crosses into a segment from a
+  // complete predecessor, so records synced into the new one before the old
+  // one's tail would be records it cannot reach.
+  if (previous_) {
+    if (auto status = previous_->sync(); !status) return status;
+    (void)previous_->close();  // its records are in the snapshot that preceded the roll
+    previous_.reset();
+  }
+  if (auto status = current_->sync(); !status) return status;
+  // Records synced into the new file later must not be lost with a
+  // directory entry that was not.
+  return env_->sync_dir(*dir_);
 }
 
 IoStatus SegmentLog::append(std::string_view frames) {
@@ -43,12 +61,17 @@ WritableFile& SegmentLog::sync_later() {
   return *file_;
 }
 
-IoStatus SegmentLog::remove_old_segments() {
+IoStatus SegmentLog::remove_old_segments() { return remove_segments(take_old_segments()); }
+
+std::vector<std::string> SegmentLog::take_old_segments() {
   std::erase(old_, current_);
-  for (const std::string& name : old_) {
+  return std::exchange(old_, {});
+}
+
+IoStatus SegmentLog::remove_segments(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
     if (auto status = env_.remove(join_path(dir_, name)); !status) return status;
   }
-  old_.clear();
   // Not synced: a removal that is lost leaves a segment whose records are
   // all in the snapshot, which recovery skips.
   return {};

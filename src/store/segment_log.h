@@ -23,6 +23,27 @@ class SegmentLog {
   // directory too, before this returns: records synced into it later must
   // not be lost with a directory entry that was not.
   IoStatus start_segment(Sequence first);
+
+  // start_segment() in two steps, for a caller that must not hold its lock
+  // while the disk works. roll() (under the lock) creates the new segment,
+  // writes its header and takes appends from then on; settle() (outside the
+  // lock, before any other sync of the log) makes the old segment's last
+  // records durable, then the new file and its directory entry.
+  class Rolled {
+   public:
+    IoStatus settle();
+
+   private:
+    friend class SegmentLog;
+    Rolled(Env& env, const std::string& dir, std::unique_ptr<WritableFile> previous, WritableFile& current)
+        : env_(&env), dir_(&dir), previous_(std::move(previous)), current_(&current) {}
+    Env* env_;
+    const std::string* dir_;
+    std::unique_ptr<WritableFile> previous_;  // null for the first segment
+    WritableFile* current_;                   // stays open until the next roll
+  };
+  IoResult<Rolled> roll(Sequence first);
+
   IoStatus append(std::string_view frames);
   IoStatus sync();
   // For a sync outside the caller's lock: marks the log synced and returns
@@ -31,6 +52,11 @@ class SegmentLog {
   WritableFile& sync_later();
   // Removes every segment but the current one (after a durable snapshot).
   IoStatus remove_old_segments();
+  // The same in two steps, for a caller that must not hold its lock while
+  // the file system frees a large file: take_old_segments() under the lock,
+  // remove_segments() outside it (it reads nothing the lock guards).
+  std::vector<std::string> take_old_segments();
+  IoStatus remove_segments(const std::vector<std::string>& names);
   // Segment files found by recovery, to be removed after the first snapshot.
   void adopt_old(std::vector<std::string> names);
 

@@ -420,24 +420,37 @@ bool Store::snapshot_due() {
 }
 
 std::optional<Sequence> Store::settle_log(bool new_segment) {
+  // The bulk first, while commits go on writing.
   sync_if_due(true);
-  std::lock_guard log_lock(log_mutex_);
-  if (failed()) return std::nullopt;
-  if (log_.unsynced()) {
-    if (auto status = log_.sync(); !status) {
-      fail_with(status.error());
-      return std::nullopt;
+  // Under the lock only what must be exact: the sequence the log is settled
+  // at and the switch to the next segment. The syncs that make it durable
+  // come after, outside the lock: a commit that waited for them stalled the
+  // broker 20 to 50 ms per snapshot (measured with `perf sched`).
+  std::optional<SegmentLog::Rolled> rolled;
+  WritableFile* tail = nullptr;
+  Sequence settled_at = 0;
+  {
+    std::lock_guard log_lock(log_mutex_);
+    if (failed()) return std::nullopt;
+    if (new_segment) {
+      IoResult<SegmentLog::Rolled> roll = log_.roll(written_ + 1);
+      if (!roll) return settle_failed(roll.error());
+      rolled.emplace(std::move(*roll));
+    } else if (log_.unsynced()) {
+      tail = &log_.sync_later();
     }
-    ++stat_syncs_;
+    settled_at = written_;
+    hand_to_mirror_locked(true);
   }
-  if (new_segment) {
-    if (auto status = log_.start_segment(written_ + 1); !status) {
-      fail_with(status.error());
-      return std::nullopt;
-    }
-  }
-  hand_to_mirror_locked(true);
-  return written_;
+  const IoStatus status = rolled ? rolled->settle() : tail ? tail->sync() : IoStatus{};
+  if (!status) return settle_failed(status.error());
+  if (rolled || tail) ++stat_syncs_;
+  return settled_at;
+}
+
+std::optional<Sequence> Store::settle_failed(const IoError& error) {
+  fail_with(error);
+  return std::nullopt;
 }
 
 void Store::start_snapshot() {
@@ -495,11 +508,14 @@ void Store::handle_finished_snapshot(SnapshotDone& done) {
   ++stat_snapshots_;
   snapshot_sequence_ = done.sequence;
   last_snapshot_ = steady_now();
+  std::vector<std::string> obsolete;
   {
     std::lock_guard log_lock(log_mutex_);
-    if (auto status = log_.remove_old_segments(); !status) {
-      log::warning("store: cannot remove an old segment: {}", status.error().message);
-    }
+    obsolete = log_.take_old_segments();
+  }
+  // Outside the lock: freeing a large file waits for the file system's journal.
+  if (auto status = log_.remove_segments(obsolete); !status) {
+    log::warning("store: cannot remove an old segment: {}", status.error().message);
   }
   serve_waiting_backups(done.sequence);
   end_checkpoint(done.ticket, true);

@@ -167,11 +167,13 @@ class Store {
   // and queues them for the mirror; the log mutex is held. True when the
   // store thread should wake: its deadlines changed or the mirror's input is large.
   bool write_locked(BatchData& batches, bool report_durable);
-  // Syncs everything written so far (the bulk outside the log mutex, what
-  // commits added meanwhile under it), with `new_segment` starts the next
+  // Syncs everything written so far, with `new_segment` starts the next
   // segment, and hands it all to the mirror: the sequence a snapshot or
-  // backup is taken at, or nullopt when the log failed.
+  // backup is taken at, or nullopt when the log failed. The log mutex is
+  // held for no sync: commits go on meanwhile (into the new segment, which
+  // this thread syncs only after the old one's tail).
   std::optional<Sequence> settle_log(bool new_segment);
+  std::optional<Sequence> settle_failed(const IoError& error);  // logs the failure; nullopt
   // Hands what was written to the snapshot thread's mirror: at once when
   // `now` (a snapshot or backup must see it) or when much is waiting, else
   // after kMirrorDelay, so that the snapshot thread wakes for many groups at
