@@ -53,6 +53,25 @@ TEST(Crc32c, HardwareAndTableAgreeAtEveryAlignmentAndTail) {
   }
 }
 
+TEST(Crc32c, ThreeAtOnceEqualsOneByOne) {
+  std::mt19937 random(7);
+  std::string bytes(600, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  const std::string_view all(bytes);
+  // Lengths around the word size, and inputs of very different lengths.
+  const size_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 64, 130, 199};
+  for (size_t a : lengths) {
+    for (size_t b : lengths) {
+      for (size_t c : lengths) {
+        const std::string_view inputs[3] = {all.substr(0, a), all.substr(200 + 3, b), all.substr(400 + 5, c)};
+        uint32_t out[3];
+        values3(inputs, out);
+        for (size_t i = 0; i < 3; ++i) ASSERT_EQ(out[i], value(inputs[i])) << a << " " << b << " " << c;
+      }
+    }
+  }
+}
+
 TEST(Crc32c, ShortInputsMatchKnownValues) {
   // Each of these ends in the tail steps (4, 2 and 1 bytes) alone.
   EXPECT_EQ(value("a"), 0xC1D04330u);
