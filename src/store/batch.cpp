@@ -53,6 +53,7 @@ void Batch::finish_into(BatchData& out) {
   }
   bytes_.clear();
   bodies_.clear();
+  body_ids_.clear();
   records_ = 0;
   body_index_.clear();
 }
@@ -66,13 +67,9 @@ BatchData Batch::finish() {
 bool Batch::has_body(MessageId id) {
   constexpr size_t kScanned = 16;
   // A message routed to many sessions is named once per session, in a row.
-  if (!bodies_.empty() && bodies_.back().id == id) return true;
-  if (bodies_.size() <= kScanned) {
-    return std::any_of(bodies_.begin(), bodies_.end(), [&](const record::MessagePut& p) { return p.id == id; });
-  }
-  if (body_index_.empty()) {
-    for (const record::MessagePut& put : bodies_) body_index_.insert(put.id);
-  }
+  if (!body_ids_.empty() && body_ids_.back() == id) return true;
+  if (body_ids_.size() <= kScanned) return std::find(body_ids_.begin(), body_ids_.end(), id) != body_ids_.end();
+  if (body_index_.empty()) body_index_.insert(body_ids_.begin(), body_ids_.end());
   return body_index_.count(id) > 0;
 }
 
@@ -87,7 +84,10 @@ MessageId Batch::body_of(const session::MessagePtr& message) {
   last_frame_ = bytes_.size();
   frame::append_unsealed_message_put(bytes_, id, *message, expires_at);
   ++records_;
-  bodies_.push_back(record::MessagePut{id, message, expires_at});
+  body_ids_.push_back(id);
+  if (!bodies_wanted_ || bodies_wanted_->load(std::memory_order_relaxed)) {
+    bodies_.push_back(record::MessagePut{id, message, expires_at});
+  }
   if (!body_index_.empty()) body_index_.insert(id);
   return id;
 }

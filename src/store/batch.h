@@ -16,6 +16,7 @@
 // refer to the id alone.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,7 +112,11 @@ class Batch {
   friend class Store;
   friend class SnapshotWriter;  // takes the frames of a snapshot's slices
   friend class BatchTest;  // builds batches on its own ids
-  Batch(MessageIds& ids, const TimeBase& time) : ids_(&ids), time_(time) {}
+  // `bodies_wanted`, when given, says whether finish_into() must hand over
+  // the messages themselves (BatchData::bodies, for the store's mirror):
+  // without a mirror, holding each message costs two atomic operations.
+  Batch(MessageIds& ids, const TimeBase& time, const std::atomic<bool>* bodies_wanted = nullptr)
+      : ids_(&ids), time_(time), bodies_wanted_(bodies_wanted) {}
 
   void add(const Record& record);
   // A record of `type` whose payload encode(out) appends, without a Record.
@@ -136,6 +141,7 @@ class Batch {
 
   MessageIds* ids_;
   TimeBase time_;
+  const std::atomic<bool>* bodies_wanted_;
   // The last queue_push, counted in records_ but not encoded until another
   // record follows it: a delivery the broker sends at once follows it with
   // its start_inflight, and the two become one queue_push_inflight, encoded
@@ -152,8 +158,9 @@ class Batch {
   std::string bytes_;
   size_t records_ = 0;
   size_t last_frame_ = 0;
-  std::vector<record::MessagePut> bodies_;  // written in this batch, in frame order
-  // The ids of bodies_, once there are too many for a scan (a SUBSCRIBE's
+  std::vector<record::MessagePut> bodies_;  // written in this batch, in frame order, when wanted
+  std::vector<MessageId> body_ids_;         // of every body written in this batch, in frame order
+  // The same ids, once there are too many for a scan (a SUBSCRIBE's
   // retained messages, an import, the PUBLISHes of a worker's loop turn,
   // which the server commits together). Open addressing: an id costs no
   // allocation, and the buckets stay from one batch to the next.

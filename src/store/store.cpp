@@ -133,7 +133,7 @@ Store::~Store() {
   thread_.join();
 }
 
-Batch Store::batch(const TimeBase& time) { return Batch(ids_, time); }
+Batch Store::batch(const TimeBase& time) { return Batch(ids_, time, &mirror_wants_bodies_); }
 
 std::optional<Result<Sequence, StoreError>> Store::refuse_locked(Batch& batch) {
   if (!failure_ && !stopping_ && !batch.empty()) return std::nullopt;
@@ -197,6 +197,7 @@ void Store::attach_source(SnapshotSource& source) {
   // after this is taken from the source, and one given before it from a
   // mirror that got every frame up to its sequence.
   source_attached_ = true;
+  mirror_wants_bodies_.store(false, std::memory_order_relaxed);
   mirror_pending_ = BatchData();
   snapshotter_->use_source(source);
 }

@@ -205,6 +205,9 @@ class Store {
   Env& env_;
   Options options_;
   MessageIds ids_;  // broker thread only
+  // False once a snapshot source replaces the mirror: batches then keep no
+  // messages for it. Batches the broker built before read it on their next body.
+  std::atomic<bool> mirror_wants_bodies_{true};
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <algorithm>
 
 #include "store/frame.h"
@@ -38,6 +40,7 @@ std::vector<Record> records_of(std::string bytes) {
 class BatchTest : public ::testing::Test {
  protected:
   Batch batch() { return Batch(ids_, fixed_time()); }
+  Batch batch(const std::atomic<bool>& bodies_wanted) { return Batch(ids_, fixed_time(), &bodies_wanted); }
   static BatchData finish_data(Batch& b) { return b.finish(); }
   static std::string finish(Batch& b) { return b.finish().frames; }
 
@@ -245,6 +248,20 @@ TEST_F(BatchTest, ManyBodiesInOneBatchAreEachWrittenOnce) {
   const BatchData data = finish_data(b);
   EXPECT_EQ(data.bodies.size(), messages.size());
   EXPECT_EQ(records_of(data.frames).size(), 3 * messages.size());
+}
+
+TEST_F(BatchTest, WithoutAMirrorNoMessageIsHeldButEachBodyIsStillWrittenOnce) {
+  std::vector<session::MessagePtr> messages;
+  for (int i = 0; i < 40; ++i) messages.push_back(make_message(fmt::format("t/{}", i), "p", mqtt::QoS::at_least_once, true));
+  std::atomic<bool> bodies_wanted{false};
+  Batch b = batch(bodies_wanted);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& message : messages) b.enqueue("c", {message, mqtt::QoS::at_least_once, false, {}});
+  }
+  const BatchData data = finish_data(b);
+  EXPECT_TRUE(data.bodies.empty());
+  EXPECT_EQ(records_of(data.frames).size(), 3 * messages.size());
+  for (const auto& message : messages) EXPECT_EQ(message.use_count(), 1u) << "the batch kept a reference";
 }
 
 TEST_F(BatchTest, FinishMarksOnlyTheLastFrameAsBatchEnd) {
