@@ -266,6 +266,7 @@ class Broker {
 
   // $SYS (sys.cpp)
   void publish_sys(TimePoint now);
+  void publish_store_sys(TimePoint now);
   void publish_sys_value(const std::string& topic, std::string value, TimePoint now);
 
   // persistence (persistence.cpp): the records not yet committed

@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "broker/broker.h"
 #include "broker/client.h"
+#include "store/store.h"
 
 namespace stellwerk::broker {
 
@@ -39,6 +40,20 @@ void Broker::publish_sys(TimePoint now) {
   publish("bytes/sent", stats_.bytes_sent);
   publish("subscriptions/count", subscriptions_.size());
   publish("retained messages/count", retained_.size());
+  if (store_) publish_store_sys(now);
+}
+
+void Broker::publish_store_sys(TimePoint now) {
+  // Stellwerk's own: how the durable store keeps up (no mosquitto equivalent).
+  const store::StoreStats stats = store_->stats();
+  const auto publish = [&](const char* name, uint64_t value) {
+    publish_sys_value(std::string("$SYS/broker/persistence/") + name, fmt::format("{}", value), now);
+  };
+  publish("records", stats.records);
+  publish("writes", stats.writes);
+  publish("syncs", stats.syncs);
+  publish("snapshots", stats.snapshots);
+  publish("log bytes", stats.log_bytes);
 }
 
 }  // namespace stellwerk::broker

@@ -128,6 +128,37 @@ def test_every_sync_policy_keeps_retained_across_sigterm(tmp_path, sync):
         assert retained_values(broker, V311, "sync/#") == {"sync/t": sync.encode()}
 
 
+@pytest.mark.stellwerk_only(reason="$SYS/broker/persistence/... is Stellwerk's own")
+def test_sys_shows_how_the_store_keeps_up(tmp_path):
+    """With sys_interval, $SYS/broker/persistence/records, writes, syncs,
+    snapshots and "log bytes" count the store's work and grow with traffic
+    (not in the specification; [MQTT-4.7.2-1] only reserves $-topics)."""
+    store = tmp_path / "store"
+    store.mkdir()
+    names = ["records", "writes", "syncs", "snapshots", "log bytes"]
+    with restartable_broker(tmp_path, persistence_config(store) + "\nsys_interval 1") as broker:
+        pub = publisher(broker)
+        for i in range(20):
+            pub.publish(f"sys/{i}", b"v", qos=1, retain=True)
+        watcher = RawClient(broker.broker, V311)
+        watcher.connect("sys-watcher")
+        watcher.subscribe("$SYS/broker/persistence/#")
+        latest = {}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not (
+                len(latest) == len(names) and int(latest["records"]) >= 20 and int(latest["snapshots"]) >= 1):
+            try:
+                packet = watcher.recv(0.5)
+            except TimeoutError:
+                continue
+            if packet.type == PUBLISH:
+                latest[packet.topic.rsplit("/", 1)[1]] = packet.payload.decode()
+        assert sorted(latest) == sorted(names), latest
+        assert all(re.fullmatch(r"\d+", value) for value in latest.values()), latest
+        assert int(latest["records"]) >= 20 and int(latest["writes"]) >= 1 and int(latest["syncs"]) >= 1
+        assert int(latest["log bytes"]) > 20 * len("sys/00v"), latest
+
+
 # ---------------------------------------------------------------- sessions
 
 
