@@ -130,7 +130,10 @@ const Directive kDirectives[] = {
     flag("set_tcp_nodelay", kGlobal, to_global<&Config::set_tcp_nodelay>, "false",
          "Disable Nagle's algorithm on client sockets."),
     integer("sys_interval", kGlobal, 0, 65535, to_global<&Config::sys_interval>, "10",
-            "Seconds between $SYS topic updates; 0 = no $SYS topics."),
+            "Seconds between $SYS topic updates; 0 = no $SYS topics. The topics are mosquitto's "
+            "(`$SYS/broker/clients/connected`, `messages/received`, ...); with persistence, Stellwerk adds "
+            "`$SYS/broker/persistence/records`, `writes` (one per group commit or worker loop turn), "
+            "`syncs`, `snapshots` and `log bytes`, counted since start."),
     stellwerk_only(integer("threads", kGlobal, 0, 1024, to_global<&Config::threads>, "0",
                            "Worker event loops; 0 = one per core this process may run on.")),
     flag("upgrade_outgoing_qos", kGlobal, to_global<&Config::upgrade_outgoing_qos>, "false",
