@@ -15,9 +15,12 @@ constexpr size_t kLengthOffset = 4;
 constexpr size_t kTypeOffset = 8;
 constexpr size_t kSequenceOffset = 9;
 
-uint32_t frame_crc(const char* frame, size_t payload_size) {
-  return crc32c::extend(0, frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
+// What the CRC of a frame covers: everything after itself.
+std::string_view crc_covered(const char* frame, size_t payload_size) {
+  return std::string_view(frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
 }
+
+uint32_t frame_crc(const char* frame, size_t payload_size) { return crc32c::value(crc_covered(frame, payload_size)); }
 
 }  // namespace
 
@@ -68,10 +71,9 @@ class Sealer {
   }
 
  private:
-  // What the CRC of the frame at `offset` covers: everything after itself.
   std::string_view covered(size_t offset) const {
-    const uint32_t payload_size = coding::load_u32(bytes_.data() + offset + kLengthOffset);
-    return std::string_view(bytes_).substr(offset + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
+    const char* frame = bytes_.data() + offset;
+    return crc_covered(frame, coding::load_u32(frame + kLengthOffset));
   }
   void patch(size_t offset, uint32_t crc) { coding::patch_u32(bytes_, offset, crc); }
 
