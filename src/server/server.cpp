@@ -32,6 +32,10 @@ constexpr auto kTickInterval = std::chrono::milliseconds(250);
 // password-checker threads.
 thread_local net::Worker* current_worker = nullptr;
 
+// What the running worker read this turn and has not yet handed to the
+// broker (turn_input.h); empty with a single worker.
+thread_local TurnInput pending_input;
+
 }  // namespace
 
 int available_cores() {
@@ -222,6 +226,7 @@ void Server::call_broker(Call&& call, bool deferred) {
   {
     std::lock_guard lock(broker_mutex_);
     if (!broker_) return;  // the server is stopping (a snapshot walk)
+    if (current_worker) hand_over_input(*current_worker);
     call(*broker_);
     // A deferred call's output stays staged until the turn's commit releases
     // it (commit_turn): no copy into held_ for what waits a single turn.
@@ -289,7 +294,16 @@ void Server::on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerI
 void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) {
   current_worker = &w;
   if (refusal_count_.load(std::memory_order_relaxed) != 0 && feed_refusal(w, id, bytes)) return;
+  if (workers_.size() > 1) {
+    pending_input.add(id, bytes);
+    if (pending_input.full()) with_broker([](broker::Broker&) {});
+    return;
+  }
   with_broker([&](broker::Broker& broker) { broker.on_data(id, bytes, w.now()); });
+}
+
+void Server::hand_over_input(net::Worker& w) {
+  pending_input.take([&](net::ConnectionId id, std::span<const uint8_t> bytes) { broker_->on_data(id, bytes, w.now()); });
 }
 
 void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why) {
@@ -303,6 +317,7 @@ void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why
 
 void Server::on_turn_end(net::Worker& w) {
   current_worker = &w;
+  if (!pending_input.empty()) with_broker([](broker::Broker&) {});
   continue_drained(w);
   if (turn_commits_.end_turn(static_cast<size_t>(w.index()), w.now())) commit_turn();
 }

@@ -20,6 +20,7 @@
 #include "admin/admin_server.h"
 #include "admin/broker_port.h"
 #include "base/result.h"
+#include "base/spinning_mutex.h"
 #include "broker/broker.h"
 #include "broker/snapshot_walk.h"
 #include "config/config.h"
@@ -28,6 +29,7 @@
 #include "server/access_control.h"
 #include "server/held_output.h"
 #include "server/turn_commits.h"
+#include "server/turn_input.h"
 #include "store/store.h"
 
 namespace stellwerk::net {
@@ -158,6 +160,8 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void commit_turn();
   // Commits the broker's records and releases the output now durable; the broker lock is held.
   void commit_and_release();
+  // Under the broker lock: what this worker read and deferred (turn_input.h).
+  void hand_over_input(net::Worker& w);
   void release_staged();
   void release_durable(uint64_t durable);
   void on_durable(uint64_t sequence);
@@ -169,7 +173,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // Snapshots of the broker for the store, which uses it until it stops.
   std::unique_ptr<broker::BrokerSnapshotSource> snapshot_source_;
   std::unique_ptr<store::Store> store_;         // outlives the broker
-  std::mutex broker_mutex_;
+  base::SpinningMutex broker_mutex_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_
   // Output of the running broker call; routed, or held for the store, when
   // the call returns. Guarded by broker_mutex_.
