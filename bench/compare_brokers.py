@@ -68,6 +68,11 @@ def make_certificates(directory):
     return ca, cert, key
 
 
+# The "coalescing" kind: Stellwerk trading up to this much latency for fewer
+# wake-ups (the wakeup_coalescing_us setting; off by default).
+COALESCING_US = 500
+
+
 def config_text(kind, port, threads, certificates=None):
     lines = [f"listener {port} 127.0.0.1"]
     if certificates:
@@ -79,6 +84,8 @@ def config_text(kind, port, threads, certificates=None):
         lines.append("user root")
     else:
         lines.append(f"threads {threads}")
+    if kind == "coalescing":
+        lines.append(f"wakeup_coalescing_us {COALESCING_US}")
     return "\n".join(lines) + "\n"
 
 
@@ -106,7 +113,7 @@ def stop(proc):
 
 
 def binary_of(kind, stellwerk_bin):
-    """mosquitto, stellwerk, or "floor": bench/floor_relay.cpp, built beside stellwerk."""
+    """mosquitto, stellwerk (also as "coalescing"), or "floor": bench/floor_relay.cpp, built beside stellwerk."""
     if kind == "mosquitto":
         return MOSQUITTO
     if kind == "floor":

@@ -12,6 +12,8 @@ held down, while its figures per CPU-second stay comparable.
 
 import statistics
 
+import compare_brokers
+
 GENERATOR_BOUND = 0.9
 CONTENDED = 0.1
 
@@ -109,7 +111,9 @@ def traffic_table(results, scenarios):
         if not s or not m:
             continue
         floor = results.get((scenario, "floor"))
-        for name, r in (("stellwerk", s), ("mosquitto", m), ("floor relay", floor)):
+        coalescing = results.get((scenario, "coalescing"))
+        for name, r in (("stellwerk", s), ("stellwerk, wakeup_coalescing_us " + str(compare_brokers.COALESCING_US),
+                                           coalescing), ("mosquitto", m), ("floor relay", floor)):
             if not r:
                 continue
             rows.append([scenario if name == "stellwerk" else "", name, fmt_number(r["deliveries_per_second"]),

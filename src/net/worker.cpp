@@ -2,6 +2,7 @@
 // in worker_io.cpp, listeners in worker_accept.cpp; worker.h explains a turn.
 #include "net/worker.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -115,11 +116,7 @@ void Worker::run() {
 }
 
 void Worker::run_turn() {
-  int ready = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), wait_timeout_ms());
-  if (ready < 0) {
-    if (errno != EINTR) log::error("worker {}: epoll_wait: {}", index_, std::strerror(errno));
-    ready = 0;
-  }
+  int ready = wait_for_events();
   bump(counters_.loop_turns);
   ++turn_;
   now_ = Clock::now();
@@ -130,6 +127,48 @@ void Worker::run_turn() {
   handler_.on_turn_end(*this);
   flush_dirty();
   graveyard_.clear();
+}
+
+// Every sleep and wake-up costs the kernel far more than a read or write
+// (docs/performance.md, slow clients), and a worker serving many clients
+// that each send now and then would otherwise sleep and wake for nearly
+// every message. So once it wakes often, a worker that finds nothing to do
+// pauses for wakeup_coalescing first and then takes everything that arrived
+// meanwhile in one turn. A busy worker never pauses (the first look finds
+// work), and a pause that brings nothing ends the pausing until the worker
+// again wakes within wakeup_coalescing of going to sleep. So only a steady
+// trickle of input waits, and by at most wakeup_coalescing.
+int Worker::wait_for_events() {
+  int timeout_ms = wait_timeout_ms();
+  if (timeout_ms == 0 || options_.wakeup_coalescing <= Duration::zero()) return wait_once(timeout_ms);
+  if (waking_often_) {
+    if (int ready = wait_once(0); ready > 0) return ready;
+    pause_before_sleeping();
+    if (int ready = wait_once(0); ready > 0) return ready;
+    waking_often_ = false;
+    return wait_once(wait_timeout_ms());
+  }
+  TimePoint asleep_from = Clock::now();
+  int ready = wait_once(timeout_ms);
+  waking_often_ = Clock::now() - asleep_from < options_.wakeup_coalescing;
+  return ready;
+}
+
+int Worker::wait_once(int timeout_ms) {
+  int ready = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  if (ready >= 0) return ready;
+  if (errno != EINTR) log::error("worker {}: epoll_wait: {}", index_, std::strerror(errno));
+  return 0;
+}
+
+// Sleeps wakeup_coalescing, or less when a timer falls due sooner.
+void Worker::pause_before_sleeping() {
+  Duration pause = options_.wakeup_coalescing;
+  if (std::optional<TimePoint> next = timers_.next_deadline()) pause = std::min(pause, *next - Clock::now());
+  if (pause <= Duration::zero()) return;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(pause).count();
+  timespec length{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  ::nanosleep(&length, nullptr);
 }
 
 // Milliseconds epoll_wait may sleep: 0 while work is waiting, -1 with no

@@ -3,7 +3,8 @@
 // DESIGN. A connection lives on one worker for its whole life; only that
 // worker's thread touches it, so nothing per-connection is locked. Other
 // threads reach a worker through post(). One loop turn is:
-//   1. epoll_wait (timeout: the next timer, or 0 when work is already waiting)
+//   1. epoll_wait (timeout: the next timer, or 0 when work is already waiting;
+//      with wakeup_coalescing, a worker that wakes often pauses first)
 //   2. reads: each readable socket is read until EAGAIN or a short read into
 //      one reusable buffer, at most read_budget_per_turn bytes; a socket that
 //      had more waits in a backlog for the next turn, so one busy peer cannot
@@ -54,6 +55,10 @@ struct WorkerOptions {
   int max_accepts_per_turn = 64;             // per listener; the rest waits a turn
   Duration close_timeout = seconds(2);       // close(): flush and linger at most this long
   Duration accept_backoff = milliseconds(100);  // pause after EMFILE/ENFILE
+  // A worker whose last sleep was shorter than this, and finds nothing
+  // waiting, pauses this long before it sleeps again (see wait_for_events).
+  // Zero: it sleeps at once.
+  Duration wakeup_coalescing = Duration::zero();
 };
 
 // A snapshot of one worker's counters, for benchmarks and metrics.
@@ -174,6 +179,9 @@ class Worker {
   // worker.cpp: the loop
   void run();
   void run_turn();
+  int wait_for_events();
+  int wait_once(int timeout_ms);
+  void pause_before_sleeping();
   int wait_timeout_ms();
   void dispatch(const epoll_event& event);
   void continue_backlogged_reads();
@@ -227,6 +235,7 @@ class Worker {
   std::atomic<std::thread::id> loop_thread_{};
   TimePoint now_;
   uint64_t turn_ = 1;  // Connection::last_read_turn starts at 0 = never
+  bool waking_often_ = false;  // the last sleep ended within wakeup_coalescing
 
   std::vector<epoll_event> events_;
   std::vector<uint8_t> read_buffer_;

@@ -187,7 +187,9 @@ Status<std::string> Server::start() {
   if (auto opened = open_store(); !opened) return opened;
   if (auto opened = open_listeners(); !opened) return opened;
   const int threads = config_.threads > 0 ? config_.threads : available_cores();
-  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this));
+  net::WorkerOptions options;
+  options.wakeup_coalescing = std::chrono::microseconds(config_.wakeup_coalescing_us);
+  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this, options));
   routed_.resize(workers_.size());
   turn_commits_ = TurnCommits(workers_.size());
   drain_posted_.resize(workers_.size(), false);

@@ -48,6 +48,7 @@ sys_interval 0
 threads 4
 upgrade_outgoing_qos true
 user stellwerk
+wakeup_coalescing_us 250
 
 listener 8883 127.0.0.1
 cafile /tls/ca.pem
@@ -109,6 +110,7 @@ TEST(ConfigDirectives, GlobalValues) {
   EXPECT_EQ(config.threads, 4);
   EXPECT_TRUE(config.upgrade_outgoing_qos);
   EXPECT_EQ(config.user, "stellwerk");
+  EXPECT_EQ(config.wakeup_coalescing_us, 250);
 }
 
 TEST(ConfigDirectives, PersistenceValues) {
