@@ -135,6 +135,10 @@ class Batch {
   // when nothing came after it; false otherwise.
   bool send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
                    session::InflightState state);
+  // Adds `packet_id` to the batch's last record when that is an
+  // inflight_delete of the same session (its acknowledgements read in one
+  // loop turn); false otherwise.
+  bool extend_inflight_delete(std::string_view client_id, uint16_t packet_id);
   // Writes the queue_push that enqueue() left pending, if any: before any
   // other frame, and when the batch is finished.
   void write_pending_push();

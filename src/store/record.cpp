@@ -275,6 +275,18 @@ bool decode(Reader& reader, Slice& r) {
   return true;
 }
 
+void encode(const InflightDeleteMany& r, std::string& out) {
+  encode_inflight_delete_many(r.client_id, r.packet_ids, out);
+}
+bool decode(Reader& reader, InflightDeleteMany& r) {
+  r.client_id = reader.string();
+  const uint16_t count = reader.u16();
+  if (!reader.ok() || count == 0 || reader.remaining() != 2u * count) return false;
+  r.packet_ids.resize(count);
+  for (uint16_t& packet_id : r.packet_ids) packet_id = reader.u16();
+  return true;
+}
+
 template <size_t I>
 std::optional<Record> decode_alternative(std::string_view payload) {
   std::variant_alternative_t<I, Record> value;
@@ -296,7 +308,7 @@ constexpr std::array<std::string_view, kLastRecordType> kNames{
     "message_put",      "retained_set",        "retained_clear",  "session_put",      "session_delete",
     "subscription_put", "subscription_delete", "queue_push",      "queue_drop",       "queue_to_inflight",
     "inflight_put",     "inflight_state",      "inflight_delete", "inbound_qos2_add", "inbound_qos2_remove",
-    "messages_clear",   "snapshot_end",        "queue_push_inflight", "slice"};
+    "messages_clear",   "snapshot_end",        "queue_push_inflight", "slice", "inflight_delete_many"};
 
 }  // namespace
 
@@ -339,6 +351,15 @@ bool decode_client_packet(std::string_view payload, ClientPacketView& out) {
   return read_client_packet(reader, out) && reader.finished();
 }
 
+bool decode_inflight_delete_many(std::string_view payload, InflightDeleteManyView& out) {
+  Reader reader(payload);
+  out.client_id = reader.bytes();
+  const uint16_t count = reader.u16();
+  if (!reader.ok() || count == 0 || reader.remaining() != 2u * count) return false;
+  out.packet_ids = payload.substr(payload.size() - reader.remaining());
+  return true;
+}
+
 std::optional<Record> decode_payload(RecordType type, std::string_view payload) {
   const auto index = static_cast<size_t>(type);
   if (index < 1 || index > kLastRecordType) return std::nullopt;
@@ -375,6 +396,16 @@ void encode_client_packet(std::string_view client_id, uint16_t packet_id, Writer
   out.reserve(max_client_record_size(client_id));
   out.bytes(client_id);
   out.u16(packet_id);
+}
+
+void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids, std::string& out) {
+  put_bytes(out, client_id);
+  put_u16(out, static_cast<uint16_t>(packet_ids.size()));
+  for (const uint16_t packet_id : packet_ids) put_u16(out, packet_id);
+}
+
+size_t inflight_delete_many_count_offset(std::string_view client_id) {
+  return coding::varint_size(client_id.size()) + client_id.size();
 }
 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, Writer& out) {

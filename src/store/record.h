@@ -41,8 +41,9 @@ enum class RecordType : uint8_t {
   snapshot_end = 17,
   queue_push_inflight = 18,
   slice = 19,
+  inflight_delete_many = 20,
 };
-inline constexpr uint8_t kLastRecordType = 19;
+inline constexpr uint8_t kLastRecordType = 20;
 std::string_view to_string(RecordType type);
 
 // A delivery in a session's queue or in flight; the body is referenced.
@@ -190,6 +191,14 @@ struct Slice {
   bool operator==(const Slice&) const = default;
 };
 
+// Several inflight_deletes of one session in one record, in order: the
+// acknowledgements a session sent in one loop turn.
+struct InflightDeleteMany {
+  std::string client_id;
+  std::vector<uint16_t> packet_ids;  // at least one
+  bool operator==(const InflightDeleteMany&) const = default;
+};
+
 }  // namespace record
 
 // Alternatives in RecordType order (index + 1 == type).
@@ -199,7 +208,7 @@ using Record =
                  record::QueuePush, record::QueueDrop, record::QueueToInflight, record::InflightPut,
                  record::InflightState, record::InflightDelete, record::InboundQos2Add,
                  record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd,
-                 record::QueuePushInflight, record::Slice>;
+                 record::QueuePushInflight, record::Slice, record::InflightDeleteMany>;
 
 RecordType type_of(const Record& record);
 // The client id of a record about a session, or nullopt for the others
@@ -219,6 +228,11 @@ void encode_queue_push(std::string_view client_id, MessageId message, mqtt::QoS 
 void encode_queue_to_inflight(std::string_view client_id, MessageId message, uint16_t packet_id,
                               session::InflightState state, coding::Writer& out);
 void encode_client_packet(std::string_view client_id, uint16_t packet_id, coding::Writer& out);
+// The payload of an inflight_delete_many, as encode_payload writes it: the
+// count is a fixed u16 at `count_offset` (relative to the payload), so that
+// a batch can add packet ids at the end and patch the count in place.
+void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids, std::string& out);
+size_t inflight_delete_many_count_offset(std::string_view client_id);
 void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
                                 MessageId message, mqtt::QoS qos, bool retain,
                                 std::span<const uint32_t> subscription_ids, coding::Writer& out);
@@ -243,8 +257,16 @@ struct ClientPacketView {  // inflight_delete, inbound_qos2_add, inbound_qos2_re
   std::string_view client_id;
   uint16_t packet_id = 0;
 };
+struct InflightDeleteManyView {  // inflight_delete_many
+  std::string_view client_id;
+  std::string_view packet_ids;  // u16 little-endian each
+
+  size_t count() const { return packet_ids.size() / 2; }
+  uint16_t packet_id(size_t index) const { return coding::load_fixed<uint16_t>(packet_ids.data() + 2 * index); }
+};
 bool decode_inflight_entry(std::string_view payload, InflightEntryView& out);
 bool decode_client_packet(std::string_view payload, ClientPacketView& out);
+bool decode_inflight_delete_many(std::string_view payload, InflightDeleteManyView& out);
 
 // mqtt::Properties as (property id, value) pairs ended by a 0 byte; shared
 // by message bodies and wills.

@@ -118,6 +118,11 @@ bool Snapshotter::apply_from_view(RecordType type, std::string_view payload) {
       if (decode_client_packet(payload, packet)) state_.apply_inflight_delete(packet);
       return true;
     }
+    case RecordType::inflight_delete_many: {
+      InflightDeleteManyView deleted;
+      if (decode_inflight_delete_many(payload, deleted)) state_.apply_inflight_delete_many(deleted);
+      return true;
+    }
     default:
       return false;
   }

@@ -338,6 +338,14 @@ void State::apply_one(const InflightDelete& r) { delete_inflight(r.client_id, r.
 
 void State::apply_inflight_delete(const ClientPacketView& r) { delete_inflight(r.client_id, r.packet_id); }
 
+void State::apply_one(const InflightDeleteMany& r) {
+  for (const uint16_t packet_id : r.packet_ids) delete_inflight(r.client_id, packet_id);
+}
+
+void State::apply_inflight_delete_many(const InflightDeleteManyView& r) {
+  for (size_t i = 0; i < r.count(); ++i) delete_inflight(r.client_id, r.packet_id(i));
+}
+
 void State::delete_inflight(std::string_view client_id, uint16_t packet_id) {
   StoredSession* session = find_session(client_id);
   if (!session) return;

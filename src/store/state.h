@@ -92,9 +92,11 @@ class State {
   // The same for a body handed over without a Record around it (moved in).
   void apply(record::MessagePut&& put);
   // The mirror's most frequent records, from views (record::decode_inflight_entry,
-  // decode_client_packet): the same as apply() of the decoded record.
+  // decode_client_packet, decode_inflight_delete_many): the same as apply()
+  // of the decoded record.
   void apply_queue_push_inflight(const InflightEntryView& r);
   void apply_inflight_delete(const ClientPacketView& r);
+  void apply_inflight_delete_many(const InflightDeleteManyView& r);
   // Makes room for `messages` more bodies and `retained` retained topics, so
   // that loading a snapshot does not grow the tables step by step.
   void reserve(size_t messages, size_t retained);
@@ -169,6 +171,7 @@ class State {
   void apply_one(const record::InflightPut& r);
   void apply_one(const record::InflightState& r);
   void apply_one(const record::InflightDelete& r);
+  void apply_one(const record::InflightDeleteMany& r);
   void apply_one(const record::InboundQos2Add& r);
   void apply_one(const record::InboundQos2Remove& r);
   void apply_one(const record::MessagesClear& r);

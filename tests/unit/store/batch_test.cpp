@@ -190,6 +190,44 @@ TEST_F(BatchTest, PushesKeepTheirOrderAmongOtherRecords) {
   EXPECT_TRUE(std::holds_alternative<record::InflightDelete>(records[5]));
 }
 
+TEST_F(BatchTest, ASessionsAcknowledgementsInARowShareOneRecord) {
+  const auto message = make_message("t", "1", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.complete_inflight("a", 1);
+  b.complete_inflight("a", 2);
+  b.complete_inflight("a", 3);
+  b.complete_inflight("b", 4);  // another session: a record of its own
+  b.complete_inflight("a", 5);  // not in a row with a's first three
+  b.enqueue("a", {message, mqtt::QoS::at_least_once, false, {}});
+  b.complete_inflight("a", 6);  // after the pending push is written
+  EXPECT_EQ(b.records(), 6u);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(std::get<record::InflightDeleteMany>(records[0]), (record::InflightDeleteMany{"a", {1, 2, 3}}));
+  EXPECT_EQ(std::get<record::InflightDelete>(records[1]), (record::InflightDelete{"b", 4}));
+  EXPECT_EQ(std::get<record::InflightDelete>(records[2]), (record::InflightDelete{"a", 5}));
+  EXPECT_TRUE(std::holds_alternative<record::MessagePut>(records[3]));
+  EXPECT_TRUE(std::holds_alternative<record::QueuePush>(records[4]));
+  EXPECT_EQ(std::get<record::InflightDelete>(records[5]), (record::InflightDelete{"a", 6}));
+}
+
+TEST_F(BatchTest, AcknowledgementsStartANewRecordInTheNextBatchAndPastTheBound) {
+  Batch b = batch();
+  b.complete_inflight("a", 1);
+  finish(b);
+  b.complete_inflight("a", 2);  // the earlier record left with its batch
+  for (uint16_t id = 3; id <= 1100; ++id) b.complete_inflight("a", id);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 2u);
+  const auto& first = std::get<record::InflightDeleteMany>(records[0]);
+  ASSERT_EQ(first.packet_ids.size(), 1024u);  // in one record at most
+  EXPECT_EQ(first.packet_ids.front(), 2);
+  EXPECT_EQ(first.packet_ids.back(), 1025);
+  const auto& second = std::get<record::InflightDeleteMany>(records[1]);
+  ASSERT_EQ(second.packet_ids.size(), 75u);
+  EXPECT_EQ(second.packet_ids.front(), 1026);
+}
+
 TEST_F(BatchTest, ABodyIsWrittenOnceAmongManyFreshMessages) {
   std::vector<session::MessagePtr> messages;
   Batch b = batch();

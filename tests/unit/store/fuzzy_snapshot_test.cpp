@@ -100,8 +100,8 @@ class History {
       case 8:
         if (auto id = some_queued(now, client)) return {QueueDrop{client, *id}};
         return {MessagesClear{client}};
-      case 9:
-      case 10: return {InflightDelete{client, packet_id()}};
+      case 9: return {InflightDelete{client, packet_id()}};
+      case 10: return {InflightDeleteMany{client, {packet_id(), packet_id(), packet_id()}}};
       case 11: {
         MessagePut put = body(topic);
         const MessageId id = put.id;

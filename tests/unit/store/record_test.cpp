@@ -50,6 +50,7 @@ std::vector<Record> every_record() {
       record::SnapshotEnd{42},
       record::QueuePushInflight{"c1", 65534, InflightState::awaiting_pubrec, delivery()},
       record::Slice{1'000'000'007},
+      record::InflightDeleteMany{"c1", {9, 10, 65535}},
   };
 }
 
@@ -89,9 +90,21 @@ TEST(Record, TheMirrorsViewsDecodeWhatTheRecordsHold) {
       EXPECT_FALSE(decode_client_packet(longer, packet));
       EXPECT_FALSE(decode_client_packet(payload.substr(0, payload.size() - 1), packet));
       ++viewed;
+    } else if (const auto* m = std::get_if<record::InflightDeleteMany>(&record)) {
+      InflightDeleteManyView deleted;
+      ASSERT_TRUE(decode_inflight_delete_many(payload, deleted));
+      EXPECT_EQ(deleted.client_id, m->client_id);
+      ASSERT_EQ(deleted.count(), m->packet_ids.size());
+      for (size_t i = 0; i < deleted.count(); ++i) EXPECT_EQ(deleted.packet_id(i), m->packet_ids[i]);
+      EXPECT_FALSE(decode_inflight_delete_many(longer, deleted));
+      EXPECT_FALSE(decode_inflight_delete_many(payload.substr(0, payload.size() - 2), deleted));
+      ++viewed;
     }
   }
-  EXPECT_EQ(viewed, 2u);
+  EXPECT_EQ(viewed, 3u);
+  std::string none;  // an inflight_delete_many names at least one packet id
+  encode_payload(record::InflightDeleteMany{"c1", {}}, none);
+  EXPECT_FALSE(decode_payload(RecordType::inflight_delete_many, none));
   // A reused view starts its subscription identifiers afresh.
   std::string payload;
   encode_payload(record::InflightPut{"c", 1, session::InflightState::awaiting_puback, {}}, payload);

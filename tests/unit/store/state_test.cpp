@@ -125,7 +125,10 @@ TEST(State, ManyInflightEntriesAreFoundByPacketId) {
   for (uint16_t id = 1; id <= 40; ++id) {
     apply_batch(state, {put(id, "t"), InflightPut{"c", id, InflightState::awaiting_puback, ref(id)}});
   }
-  for (uint16_t id = 1; id <= 30; ++id) apply_batch(state, {InflightDelete{"c", id}});
+  for (uint16_t id = 1; id <= 10; ++id) apply_batch(state, {InflightDelete{"c", id}});
+  InflightDeleteMany together{"c", {}};  // a loop turn's PUBACKs
+  for (uint16_t id = 11; id <= 30; ++id) together.packet_ids.push_back(id);
+  apply_batch(state, {together});
   apply_batch(state, {put(100, "t"), InflightPut{"c", 35, InflightState::awaiting_puback, ref(100)}});
   apply_batch(state, {put(101, "t"), InflightPut{"c", 5, InflightState::awaiting_puback, ref(101)}});
   const auto& inflight = state.sessions().at("c").inflight;

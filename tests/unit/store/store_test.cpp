@@ -98,6 +98,30 @@ TEST(Store, CommittedStateComesBackAfterRestart) {
   EXPECT_EQ(state.sessions[0].queue[0].message, state.sessions[1].inflight[1].delivery.message);
 }
 
+TEST(Store, ATurnOfAcknowledgementsComesBackAfterRestart) {
+  // Consecutive completions of one session share a record (inflight_delete_many).
+  MemoryEnv env;
+  {
+    auto opened = open_store(env, options(SyncPolicy::interval));
+    commit(*opened.store, [](Batch& b) {
+      b.put_session("s", SessionInfo{3600, std::nullopt, 0, 0});
+      for (uint16_t id = 1; id <= 5; ++id) {
+        const auto message = make_message("t", std::to_string(id), mqtt::QoS::at_least_once, false);
+        b.enqueue("s", {message, mqtt::QoS::at_least_once, false, {}});
+        b.start_inflight("s", message, id, session::InflightState::awaiting_puback);
+      }
+    });
+    commit(*opened.store, [](Batch& b) {
+      for (uint16_t id : {1, 2, 4}) b.complete_inflight("s", id);
+    });
+  }
+  const RecoveredState state = reopen(env, options(SyncPolicy::interval));
+  ASSERT_EQ(state.sessions.size(), 1u);
+  std::vector<uint16_t> left;
+  for (const auto& inflight : state.sessions[0].inflight) left.push_back(inflight.packet_id);
+  EXPECT_EQ(left, (std::vector<uint16_t>{3, 5}));
+}
+
 TEST(Store, SequencesContinueAcrossRestarts) {
   MemoryEnv env;
   Sequence before;
