@@ -7,6 +7,7 @@ imports must reach the store like a client's retained PUBLISH.
 Stellwerk's own tool: nothing here runs against mosquitto.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -15,6 +16,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -41,9 +43,32 @@ def admin_config(workdir, persistence=True):
     return "\n".join(lines)
 
 
+def wait_for_admin_socket(path, timeout=15.0):
+    """The broker opens its admin socket after its MQTT listeners, which are
+    what restartable_broker waits for. A connection succeeds only once the
+    socket is bound, made private and listening."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(path))
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def admin_broker(workdir, config):
+    with restartable_broker(workdir, config) as server:
+        wait_for_admin_socket(workdir / "admin.sock")
+        yield server
+
+
 @pytest.fixture(name="server")
 def server_fixture(workdir):
-    with restartable_broker(workdir, admin_config(workdir)) as server:
+    with admin_broker(workdir, admin_config(workdir)) as server:
         yield server
 
 
@@ -125,6 +150,7 @@ def test_delete_goes_through_broker_and_store(server, workdir, how):
     assert sorted(retained_seen(server.broker, "#")) == ["a-b", "b"]
     # Logged like a client's empty retained PUBLISH [MQTT-3.3.1-10]: gone after a restart too.
     server.restart(how)
+    wait_for_admin_socket(workdir / "admin.sock")
     assert sorted(retained_seen(server.broker, "#")) == ["a-b", "b"]
     assert lines(ctl(workdir, "retained", "delete", "#")) == ["deleted 2"]
     assert lines(ctl(workdir, "retained", "count")) == ["1"]  # $app/x: '#' leaves '$' topics alone
@@ -153,6 +179,7 @@ def test_export_then_import_restores_payloads_and_properties(server, workdir):
     assert seen["a/b"].payload == b"v-a/b"
     # The import reached the store.
     server.restart("kill9")
+    wait_for_admin_socket(workdir / "admin.sock")
     assert lines(ctl(workdir, "retained", "count")) == ["7"]
     assert ctl(workdir, "retained", "export").stdout == exported
 
@@ -191,7 +218,7 @@ def test_admin_socket_is_private_replaces_stale_file_and_is_removed(workdir):
     stale = socket.socket(socket.AF_UNIX)
     stale.bind(str(sock_path))
     stale.close()
-    with restartable_broker(workdir, admin_config(workdir, persistence=False)) as server:
+    with admin_broker(workdir, admin_config(workdir, persistence=False)) as server:
         assert stat.S_IMODE(os.stat(sock_path).st_mode) == 0o600
         assert lines(ctl(workdir, "retained", "count")) == ["0"]
         server.stop()
@@ -201,7 +228,7 @@ def test_admin_socket_is_private_replaces_stale_file_and_is_removed(workdir):
 
 
 def test_backup_without_persistence_is_a_clear_error(workdir):
-    with restartable_broker(workdir, admin_config(workdir, persistence=False)):
+    with admin_broker(workdir, admin_config(workdir, persistence=False)):
         result = ctl(workdir, "backup", str(workdir / "backup"), check=False)
         assert result.returncode == 1 and "persistence is off" in result.stderr
 
@@ -220,7 +247,7 @@ def test_backup_starts_a_fresh_broker_with_retained_and_sessions(server, workdir
     fresh_dir = pathlib.Path(tempfile.mkdtemp(prefix="ctl-fresh-"))
     try:
         config = f"persistence true\npersistence_location {backup_dir}/\nadmin_socket {fresh_dir}/admin.sock"
-        with restartable_broker(fresh_dir, config) as fresh:
+        with admin_broker(fresh_dir, config) as fresh:
             assert lines(ctl(fresh_dir, "retained", "list")) == ["$app/x", "a", "a/b", "a/b/c", "a-b", "b"]
             assert retained_seen(fresh.broker, "a/b")["a/b"].payload == b"v-a/b"
             again = PahoClient(fresh.broker, 4, client_id="keeper", clean=False)

@@ -70,6 +70,11 @@ TEST_F(Coalescing, AnExchangeAfterQuietIsAnsweredWithoutAPause) {
 TEST_F(Coalescing, APauseEndsWhenATimerFallsDue) {
   constexpr auto kPause = seconds(2);  // also how long the worker takes to stop after it
   start(1, coalescing_for(kPause));
+  // Quiet for longer than the pause, so that the worker's next wake-up does
+  // not count as frequent and it goes back to sleep after it. (A first post
+  // that reached a worker that had just gone to sleep would make it pause
+  // with no timer to end the pause, and the second post would wait for it.)
+  std::this_thread::sleep_for(kPause + milliseconds(300));
   run_on(worker(0), [] { return 0; });
   std::this_thread::sleep_for(milliseconds(10));
   // This post wakes the worker 10 ms after its last turn, a short sleep, so
