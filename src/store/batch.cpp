@@ -183,12 +183,11 @@ bool Batch::extend_inflight_delete(std::string_view client_id, uint16_t packet_i
   // A bound, so that one record stays small whatever a client acknowledges.
   constexpr size_t kMaxPacketIds = 1024;
   if (last_push_.pending || records_ == 0) return false;
-  const size_t payload_at = last_frame_ + frame::kHeaderSize;
   if (const auto one = frame::unsealed_payload(bytes_, last_frame_, RecordType::inflight_delete)) {
     ClientPacketView last;
     if (!decode_client_packet(*one, last) || last.client_id != client_id) return false;
     const uint16_t packet_ids[2] = {last.packet_id, packet_id};
-    bytes_.resize(payload_at);
+    bytes_.resize(last_frame_ + frame::kHeaderSize);  // the payload is written again
     encode_inflight_delete_many(client_id, packet_ids, bytes_);
     frame::detail::finish_unsealed(bytes_, last_frame_, RecordType::inflight_delete_many, false);
     return true;
@@ -198,8 +197,9 @@ bool Batch::extend_inflight_delete(std::string_view client_id, uint16_t packet_i
   if (!many || !decode_inflight_delete_many(*many, last) || last.client_id != client_id) return false;
   if (last.count() >= kMaxPacketIds) return false;
   const auto count = static_cast<uint16_t>(last.count() + 1);
-  coding::put_u16(bytes_, packet_id);
-  coding::store_fixed(bytes_.data() + payload_at + inflight_delete_many_count_offset(client_id), count);
+  const size_t count_at = static_cast<size_t>(last.packet_ids.data() - bytes_.data()) - sizeof(uint16_t);
+  coding::put_u16(bytes_, packet_id);  // may move the bytes: count_at is an offset
+  coding::store_fixed(bytes_.data() + count_at, count);
   frame::detail::finish_unsealed(bytes_, last_frame_, RecordType::inflight_delete_many, false);
   return true;
 }

@@ -33,11 +33,6 @@ inline void put_varint(std::string& out, uint64_t value) {
   bytes[size++] = static_cast<char>(value);
   out.append(bytes, size);
 }
-inline size_t varint_size(uint64_t value) {
-  size_t size = 1;
-  for (; value >= 0x80; value >>= 7) ++size;
-  return size;
-}
 // Varint length, then the bytes.
 inline void put_bytes(std::string& out, std::string_view bytes) {
   put_varint(out, bytes.size());

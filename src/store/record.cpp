@@ -278,12 +278,18 @@ bool decode(Reader& reader, Slice& r) {
 void encode(const InflightDeleteMany& r, std::string& out) {
   encode_inflight_delete_many(r.client_id, r.packet_ids, out);
 }
-bool decode(Reader& reader, InflightDeleteMany& r) {
-  r.client_id = reader.string();
+// The client id, then a count that must be at least 1 and match the ids
+// that follow; the reader is left at the first id.
+bool read_delete_many_head(Reader& reader, std::string_view& client_id) {
+  client_id = reader.bytes();
   const uint16_t count = reader.u16();
-  if (!reader.ok() || count == 0 || reader.remaining() != 2u * count) return false;
-  r.packet_ids.resize(count);
-  for (uint16_t& packet_id : r.packet_ids) packet_id = reader.u16();
+  return reader.ok() && count != 0 && reader.remaining() == 2u * count;
+}
+bool decode(Reader& reader, InflightDeleteMany& r) {
+  std::string_view client_id;
+  if (!read_delete_many_head(reader, client_id)) return false;
+  r.client_id = client_id;
+  while (!reader.at_end()) r.packet_ids.push_back(reader.u16());
   return true;
 }
 
@@ -353,9 +359,7 @@ bool decode_client_packet(std::string_view payload, ClientPacketView& out) {
 
 bool decode_inflight_delete_many(std::string_view payload, InflightDeleteManyView& out) {
   Reader reader(payload);
-  out.client_id = reader.bytes();
-  const uint16_t count = reader.u16();
-  if (!reader.ok() || count == 0 || reader.remaining() != 2u * count) return false;
+  if (!read_delete_many_head(reader, out.client_id)) return false;
   out.packet_ids = payload.substr(payload.size() - reader.remaining());
   return true;
 }
@@ -402,10 +406,6 @@ void encode_inflight_delete_many(std::string_view client_id, std::span<const uin
   put_bytes(out, client_id);
   put_u16(out, static_cast<uint16_t>(packet_ids.size()));
   for (const uint16_t packet_id : packet_ids) put_u16(out, packet_id);
-}
-
-size_t inflight_delete_many_count_offset(std::string_view client_id) {
-  return coding::varint_size(client_id.size()) + client_id.size();
 }
 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, Writer& out) {
