@@ -183,9 +183,12 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
   const bool online = online_.count(session.id()) > 0;
   // QoS 0 is never stored: only QoS 1/2 carry a promise across a restart.
   store::Batch* records = delivery.qos == QoS::at_most_once ? nullptr : batch_for(session);
-  std::optional<session::Delivery> record;
-  if (records) record = delivery;
+  // Recorded before the session takes the delivery over, so that keeping it
+  // for the record costs no copy (a reference count and the identifiers);
+  // a refused delivery takes its record back.
+  if (records) records->enqueue(session.client_id(), delivery);
   if (!session.enqueue(std::move(delivery), config_.queue, online)) {
+    if (records) records->withdraw_enqueue();
     ++stats_.publish_dropped;
     if (session.counters().dropped_queue_full % 1000 == 1) {
       log::warning("Outgoing messages are being dropped for client {} (queue full, {} dropped).",
@@ -193,7 +196,6 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
     }
     return;
   }
-  if (record) records->enqueue(session.client_id(), *record);
   if (online) pump(session, now);
 }
 

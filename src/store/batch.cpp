@@ -56,6 +56,7 @@ void Batch::finish_into(BatchData& out) {
   body_ids_.clear();
   records_ = 0;
   body_index_.clear();
+  open_delete_.frame = kNoFrame;
 }
 
 BatchData Batch::finish() {
@@ -127,6 +128,12 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
   push.subscription_ids.assign(delivery.subscription_ids.begin(), delivery.subscription_ids.end());
 }
 
+void Batch::withdraw_enqueue() {
+  if (!last_push_.pending) return;
+  last_push_.pending = false;
+  --records_;
+}
+
 void Batch::write_pending_push() {
   LastPush& push = last_push_;
   if (!push.pending) return;
@@ -177,29 +184,30 @@ void Batch::set_inflight_state(std::string_view client_id, uint16_t packet_id, s
 void Batch::complete_inflight(std::string_view client_id, uint16_t packet_id) {
   if (extend_inflight_delete(client_id, packet_id)) return;
   add_as(RecordType::inflight_delete, [&](coding::Writer& out) { encode_client_packet(client_id, packet_id, out); });
+  OpenDelete& open = open_delete_;
+  open.frame = last_frame_;
+  open.client_id.assign(client_id);
+  open.first_packet_id = packet_id;
+  open.count = 1;
 }
 
 bool Batch::extend_inflight_delete(std::string_view client_id, uint16_t packet_id) {
   // A bound, so that one record stays small whatever a client acknowledges.
   constexpr size_t kMaxPacketIds = 1024;
-  if (last_push_.pending || records_ == 0) return false;
-  if (const auto one = frame::unsealed_payload(bytes_, last_frame_, RecordType::inflight_delete)) {
-    ClientPacketView last;
-    if (!decode_client_packet(*one, last) || last.client_id != client_id) return false;
-    const uint16_t packet_ids[2] = {last.packet_id, packet_id};
+  OpenDelete& open = open_delete_;
+  // Frames only grow a batch, so the last frame is the open delete exactly when their offsets match.
+  if (last_push_.pending || records_ == 0 || open.frame != last_frame_) return false;
+  if (open.client_id != client_id || open.count >= kMaxPacketIds) return false;
+  if (open.count == 1) {
+    const uint16_t packet_ids[2] = {open.first_packet_id, packet_id};
     bytes_.resize(last_frame_ + frame::kHeaderSize);  // the payload is written again
     encode_inflight_delete_many(client_id, packet_ids, bytes_);
-    frame::detail::finish_unsealed(bytes_, last_frame_, RecordType::inflight_delete_many, false);
-    return true;
+    open.count_at = bytes_.size() - sizeof packet_ids - sizeof(uint16_t);  // the count precedes the ids
+  } else {
+    coding::put_u16(bytes_, packet_id);
   }
-  const auto many = frame::unsealed_payload(bytes_, last_frame_, RecordType::inflight_delete_many);
-  InflightDeleteManyView last;
-  if (!many || !decode_inflight_delete_many(*many, last) || last.client_id != client_id) return false;
-  if (last.count() >= kMaxPacketIds) return false;
-  const auto count = static_cast<uint16_t>(last.count() + 1);
-  const size_t count_at = static_cast<size_t>(last.packet_ids.data() - bytes_.data()) - sizeof(uint16_t);
-  coding::put_u16(bytes_, packet_id);  // may move the bytes: count_at is an offset
-  coding::store_fixed(bytes_.data() + count_at, count);
+  ++open.count;
+  coding::store_fixed(bytes_.data() + open.count_at, open.count);
   frame::detail::finish_unsealed(bytes_, last_frame_, RecordType::inflight_delete_many, false);
   return true;
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,10 @@ class Batch {
 
   // --- a session's queue and in-flight window
   void enqueue(std::string_view client_id, const session::Delivery& delivery);
+  // Takes back the last enqueue(), when nothing was recorded after it (the
+  // session refused the delivery). A body it added stays in the batch:
+  // recovery drops a body that nothing refers to.
+  void withdraw_enqueue();
   // The queue's entry for `message` left the queue (sent at QoS 0 or
   // expired); so did every entry before it.
   void dequeue(std::string_view client_id, const session::MessagePtr& message);
@@ -159,6 +164,18 @@ class Batch {
     std::vector<uint32_t> subscription_ids;
   };
   LastPush last_push_;
+  // The inflight_delete or inflight_delete_many this batch wrote last, kept
+  // so that the next acknowledgement of the same session extends it without
+  // decoding it. Open only while it is the batch's last frame.
+  static constexpr size_t kNoFrame = SIZE_MAX;
+  struct OpenDelete {
+    size_t frame = kNoFrame;  // its offset in bytes_
+    std::string client_id;
+    uint16_t first_packet_id = 0;
+    uint16_t count = 0;
+    size_t count_at = 0;      // offset of an inflight_delete_many's count
+  };
+  OpenDelete open_delete_;
   std::string bytes_;
   size_t records_ = 0;
   size_t last_frame_ = 0;

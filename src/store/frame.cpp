@@ -112,12 +112,6 @@ size_t seal_at(std::string& bytes, size_t offset, Sequence sequence) {
   });
 }
 
-std::optional<std::string_view> unsealed_payload(const std::string& bytes, size_t offset, RecordType type) {
-  if (offset + kHeaderSize > bytes.size()) return std::nullopt;
-  if (static_cast<uint8_t>(bytes[offset + kTypeOffset]) != static_cast<uint8_t>(type)) return std::nullopt;
-  return std::string_view(bytes).substr(offset + kHeaderSize);
-}
-
 void mark_batch_end(std::string& bytes, size_t offset) {
   bytes[offset + kTypeOffset] = static_cast<char>(bytes[offset + kTypeOffset] | kBatchEndBit);
 }

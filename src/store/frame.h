@@ -37,10 +37,6 @@ size_t seal(std::string& bytes, Sequence first);
 // Seals the frames from `offset` on, all with `sequence`, clearing their
 // batch-end bits (a snapshot's frames). Returns the number of frames.
 size_t seal_at(std::string& bytes, size_t offset, Sequence sequence);
-// The payload of the unsealed frame at `offset`, which must end `bytes`,
-// when its record type is `type`; nullopt otherwise. Lets a batch extend
-// its last record.
-std::optional<std::string_view> unsealed_payload(const std::string& bytes, size_t offset, RecordType type);
 // Sets the batch-end bit of the frame that starts at `offset`.
 void mark_batch_end(std::string& bytes, size_t offset);
 // Appends a complete frame.

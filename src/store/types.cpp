@@ -24,9 +24,8 @@ TimeBase TimeBase::now() {
   return TimeBase{Clock::now(), std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()};
 }
 
-WallMs TimeBase::to_wall(const std::optional<TimePoint>& at) const {
-  if (!at) return 0;
-  const auto offset = std::chrono::duration_cast<std::chrono::milliseconds>(*at - steady).count();
+WallMs TimeBase::wall_of(TimePoint at) const {
+  const auto offset = std::chrono::duration_cast<std::chrono::milliseconds>(at - steady).count();
   // 0 means "none", so a time before the epoch becomes the earliest real one.
   return std::max<WallMs>(1, wall + offset);
 }

@@ -44,7 +44,10 @@ struct TimeBase {
   WallMs wall = 0;
 
   static TimeBase now();
-  WallMs to_wall(const std::optional<TimePoint>& at) const;
+  // 0 for none: inline, as most messages have no expiry and the broker
+  // converts every message it stores.
+  WallMs to_wall(const std::optional<TimePoint>& at) const { return at ? wall_of(*at) : 0; }
+  WallMs wall_of(TimePoint at) const;
   std::optional<TimePoint> to_steady(WallMs at) const;
 };
 

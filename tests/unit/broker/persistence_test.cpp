@@ -12,7 +12,23 @@ using mqtt::PacketType;
 using mqtt::QoS;
 using mqtt::Version;
 
-class PersistenceTest : public StoredBrokerTest {};
+class PersistenceTest : public StoredBrokerTest {
+ protected:
+  // Starts the broker; the v5 session "keeper" subscribes to "q" at QoS 1 and
+  // goes offline; connection 2 publishes `payloads` to "q" at QoS 1 and 2 in turn.
+  void publish_to_offline_keeper(std::initializer_list<const char*> payloads) {
+    start();
+    harness->connect(1, persistent("keeper", Version::v5));
+    harness->send(1, subscribe(1, "q", QoS::at_least_once));
+    harness->broker.on_close(1, "gone", harness->clock.now());
+    harness->connect(2, "pub", Version::v5);
+    uint16_t packet_id = 0;
+    for (const char* payload : payloads) {
+      ++packet_id;
+      harness->send(2, publish("q", payload, packet_id % 2 == 1 ? QoS::at_least_once : QoS::exactly_once, packet_id));
+    }
+  }
+};
 
 TEST_F(PersistenceTest, RetainedMessageSurvivesRestart) {
   start();
@@ -27,13 +43,7 @@ TEST_F(PersistenceTest, RetainedMessageSurvivesRestart) {
 }
 
 TEST_F(PersistenceTest, QueuedMessagesAndSubscriptionsSurviveRestart) {
-  start();
-  harness->connect(1, persistent("keeper", Version::v5));
-  harness->send(1, subscribe(1, "q", QoS::at_least_once));
-  harness->broker.on_close(1, "gone", harness->clock.now());
-  harness->connect(2, "pub", Version::v5);
-  harness->send(2, publish("q", "first", QoS::at_least_once, 1));
-  harness->send(2, publish("q", "second", QoS::exactly_once, 2));
+  publish_to_offline_keeper({"first", "second"});
   crash();
   start();
   auto reply = harness->connect(3, persistent("keeper", Version::v5));
@@ -45,6 +55,18 @@ TEST_F(PersistenceTest, QueuedMessagesAndSubscriptionsSurviveRestart) {
   harness->connect(4, "pub", Version::v5);
   harness->send(4, publish("q", "third", QoS::at_least_once, 3));
   EXPECT_EQ(harness->take(3).size(), 1u);
+}
+
+// A message the session's full queue refuses was never its to deliver: the
+// store does not bring it back either.
+TEST_F(PersistenceTest, AMessageRefusedByAFullQueueIsNotStoredForTheSession) {
+  config.queue.max_messages = 1;
+  publish_to_offline_keeper({"first", "refused"});
+  crash();
+  start();
+  auto reply = harness->connect(3, persistent("keeper", Version::v5));
+  ASSERT_EQ(reply.size(), 2u);
+  EXPECT_EQ(as<mqtt::Publish>(reply[1]).payload, "first");
 }
 
 // A delayed will goes out once [MQTT-3.1.3-9]: once sent, the stored session

@@ -23,7 +23,7 @@ class StoredBrokerTest : public ::testing::Test {
     auto opened = store::Store::open(env, options);
     ASSERT_TRUE(opened.ok());
     store = std::move(opened.value().store);
-    harness = std::make_unique<BrokerHarness>();
+    harness = std::make_unique<BrokerHarness>(config);
     harness->broker.attach_store(store.get());
     harness->broker.restore(opened.value().state, harness->clock.now());
   }
@@ -41,6 +41,7 @@ class StoredBrokerTest : public ::testing::Test {
     return c;
   }
 
+  BrokerConfig config;  // of every broker start() makes
   store::MemoryEnv env;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<BrokerHarness> harness;

@@ -173,6 +173,23 @@ TEST_F(BatchTest, APushNotYetEncodedCountsAndEndsTheBatch) {
   EXPECT_TRUE(b.empty());
 }
 
+// The broker records a delivery before the session takes it; a session
+// that refuses it (a full queue) takes the record back.
+TEST_F(BatchTest, AWithdrawnPushLeavesOnlyItsBody) {
+  const auto kept = make_message("t", "p", mqtt::QoS::at_least_once, false);
+  const auto refused = make_message("u", "q", mqtt::QoS::at_least_once, false);
+  Batch b = batch();
+  b.enqueue("a", {kept, mqtt::QoS::at_least_once, false, {}});
+  b.enqueue("a", {refused, mqtt::QoS::at_least_once, false, {}});
+  b.withdraw_enqueue();
+  b.withdraw_enqueue();  // nothing pending: the first push was written when the second began
+  EXPECT_EQ(b.records(), 3u);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(std::get<record::QueuePush>(records[1]).delivery.message, *MessageIds::find(*kept));
+  EXPECT_EQ(std::get<record::MessagePut>(records[2]).id, *MessageIds::find(*refused));
+}
+
 TEST_F(BatchTest, PushesKeepTheirOrderAmongOtherRecords) {
   const auto first = make_message("t", "1", mqtt::QoS::at_least_once, false);
   const auto second = make_message("t", "2", mqtt::QoS::at_least_once, false);
@@ -226,6 +243,21 @@ TEST_F(BatchTest, AcknowledgementsStartANewRecordInTheNextBatchAndPastTheBound) 
   const auto& second = std::get<record::InflightDeleteMany>(records[1]);
   ASSERT_EQ(second.packet_ids.size(), 75u);
   EXPECT_EQ(second.packet_ids.front(), 1026);
+}
+
+// The next batch's first frame sits where the last one's delete did: it is
+// not taken for that delete.
+TEST_F(BatchTest, AnAcknowledgementAfterAnotherRecordInTheNextBatchStartsItsOwn) {
+  Batch b = batch();
+  b.complete_inflight("a", 1);
+  finish(b);
+  b.release_inbound_qos2("a", 9);
+  b.complete_inflight("a", 2);
+  b.complete_inflight("a", 3);
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(std::get<record::InboundQos2Remove>(records[0]), (record::InboundQos2Remove{"a", 9}));
+  EXPECT_EQ(std::get<record::InflightDeleteMany>(records[1]), (record::InflightDeleteMany{"a", {2, 3}}));
 }
 
 TEST_F(BatchTest, ABodyIsWrittenOnceAmongManyFreshMessages) {
