@@ -195,8 +195,9 @@ bool Batch::extend_inflight_delete(std::string_view client_id, uint16_t packet_i
   // A bound, so that one record stays small whatever a client acknowledges.
   constexpr size_t kMaxPacketIds = 1024;
   OpenDelete& open = open_delete_;
-  // Frames only grow a batch, so the last frame is the open delete exactly when their offsets match.
-  if (last_push_.pending || records_ == 0 || open.frame != last_frame_) return false;
+  // Frames only grow a batch and finish_into() closes the open delete, so
+  // the last frame is that delete exactly when their offsets match.
+  if (last_push_.pending || open.frame != last_frame_) return false;
   if (open.client_id != client_id || open.count >= kMaxPacketIds) return false;
   if (open.count == 1) {
     const uint16_t packet_ids[2] = {open.first_packet_id, packet_id};
