@@ -64,6 +64,11 @@ const Directive kDirectives[] = {
             "0 = only at shutdown."),
     flag("autosave_on_changes", kGlobal, to_global<&Config::autosave_on_changes>, "false",
          "Count autosave_interval in changes to persistent state instead of seconds."),
+    stellwerk_only(flag("batch_system_calls", kGlobal, to_global<&Config::batch_system_calls>, "true",
+                        "Let a worker that has several sockets to read, or to write, in one turn hand "
+                        "them to the kernel in one io_uring call instead of one system call each "
+                        "(docs/performance.md, slow clients). Where the kernel refuses io_uring the "
+                        "worker logs it and makes one call per socket.")),
     text("bind_address", kGlobal, "ADDRESS", set_bind_address, "(all interfaces)",
          "Address of the default listener. Kept for mosquitto files; prefer `listener PORT ADDRESS`."),
     flag("connection_messages", kGlobal, to_global<&Config::connection_messages>, "true",

@@ -2,6 +2,8 @@
 // ever sees the ConnectionId.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,7 +21,13 @@ inline constexpr uint64_t kSpecialTagBit = uint64_t{1} << 63;
 inline constexpr uint64_t kWakeTag = kSpecialTagBit;
 inline constexpr uint64_t listener_epoll_tag(size_t slot) { return kSpecialTagBit | (slot + 1); }
 
-enum class ConnectionState {
+inline size_t total_length(const iovec* iov, int count) {
+  size_t total = 0;
+  for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+  return total;
+}
+
+enum class ConnectionState : uint8_t {
   open,     // the handler's: data is delivered, output accepted
   closing,  // close() was asked: flushing, then lingering for the peer's FIN
   dead,     // fd closed; waits in the graveyard until the turn ends
@@ -28,12 +36,14 @@ enum class ConnectionState {
 struct Connection {
   ConnectionId id = 0;
   int fd = -1;
-  ConnectionState state = ConnectionState::open;
+  // The last read's length, to size this socket's slice of a batched read.
+  uint32_t last_read_length = 0;
   // Wire bytes, ready for the socket.
   OutputQueue output;
   // PROXY/TLS/WebSocket layers; null on the plain TCP path.
   std::unique_ptr<TransportChain> transport;
 
+  ConnectionState state = ConnectionState::open;
   bool read_paused = false;
   // Edge-triggered epoll reports readability once; this remembers that the
   // socket may still hold data (set by an event, cleared by EAGAIN or a short

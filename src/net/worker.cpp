@@ -89,6 +89,7 @@ WorkerStats Worker::stats() const {
   s.reads = read(counters_.reads);
   s.bytes_read = read(counters_.bytes_read);
   s.writes = read(counters_.writes);
+  s.batches = read(counters_.batches);
   s.bytes_written = read(counters_.bytes_written);
   s.write_blocks = read(counters_.write_blocks);
   s.accepts = read(counters_.accepts);
@@ -109,6 +110,7 @@ void Worker::cancel(TimerId id) { timers_.cancel(id); }
 void Worker::run() {
   loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   name_this_thread("sw-worker-" + std::to_string(index_));
+  if (options_.batch_system_calls) start_batching();
   log::debug("worker {} running", index_);
   while (!stop_.load(std::memory_order_acquire)) run_turn();
   loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);
@@ -122,6 +124,7 @@ void Worker::run_turn() {
   now_ = Clock::now();
   continue_backlogged_reads();  // first, so these sockets do not get two budgets this turn
   for (int i = 0; i < ready; ++i) dispatch(events_[static_cast<size_t>(i)]);
+  read_ready_sockets();
   bump(counters_.timers_fired, timers_.run_due(now_));
   run_posted_tasks();
   handler_.on_turn_end(*this);
@@ -220,9 +223,13 @@ void Worker::flush_dirty() {
   // others, so repeat until a pass makes nothing new dirty.
   while (!dirty_.empty()) {
     flushing_.swap(dirty_);
-    for (Connection* c : flushing_) {
-      c->in_dirty_list = false;
-      if (c->state != ConnectionState::dead) write_out(*c);
+    if (batching(flushing_.size())) {
+      write_in_batches(flushing_);
+    } else {
+      for (Connection* c : flushing_) {
+        c->in_dirty_list = false;
+        if (c->state != ConnectionState::dead) write_out(*c);
+      }
     }
     flushing_.clear();
   }

@@ -8,12 +8,15 @@
 //   2. reads: each readable socket is read until EAGAIN or a short read into
 //      one reusable buffer, at most read_budget_per_turn bytes; a socket that
 //      had more waits in a backlog for the next turn, so one busy peer cannot
-//      starve the others
+//      starve the others. When several sockets are readable, their first
+//      reads go to the kernel together (io_ring.h), one slice of a shared
+//      buffer each, and are handed over in event order
 //   3. accepts, due timers, then the tasks posted since the last turn
 //   4. handler.on_turn_end()
 //   5. writes: every connection that got output this turn ("dirty") is
-//      written once with sendmsg over up to 64 iovecs; a full socket buffer
-//      leaves the rest for the EPOLLOUT edge
+//      written once with sendmsg over up to 64 iovecs (16 when several go to
+//      the kernel together); a full socket buffer leaves the rest for the
+//      EPOLLOUT edge
 // Sockets are registered once for EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET and
 // never modified, so back-pressure and blocked writes cost no epoll_ctl.
 //
@@ -28,6 +31,7 @@
 #pragma once
 
 #include <sys/epoll.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstddef>
@@ -40,6 +44,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "net/io_ring.h"
 #include "net/connection_handler.h"
 #include "net/task_queue.h"
 #include "net/timer_queue.h"
@@ -59,14 +64,19 @@ struct WorkerOptions {
   // waiting, pauses this long before it sleeps again (see wait_for_events).
   // Zero: it sleeps at once.
   Duration wakeup_coalescing = Duration::zero();
+  // With two or more sockets to read (or to write) in a turn, hand them to
+  // the kernel in one io_uring call instead of one system call each. Where
+  // the kernel refuses io_uring the worker falls back to the latter.
+  bool batch_system_calls = true;
 };
 
 // A snapshot of one worker's counters, for benchmarks and metrics.
 struct WorkerStats {
   uint64_t loop_turns = 0;     // epoll_wait calls
-  uint64_t reads = 0;          // read() calls
+  uint64_t reads = 0;          // read() calls, batched ones included
+  uint64_t batches = 0;        // io_uring calls that carried several reads or writes
   uint64_t bytes_read = 0;
-  uint64_t writes = 0;         // sendmsg() calls
+  uint64_t writes = 0;         // sendmsg() calls, batched ones included
   uint64_t bytes_written = 0;
   uint64_t write_blocks = 0;   // writes that found the socket buffer full
   uint64_t accepts = 0;        // accept4() calls, failed ones included
@@ -149,6 +159,7 @@ class Worker {
   // turns the loop); false for unknown connections.
   bool output_blocked(ConnectionId id) const;
   // Paused connections are not read, so the peer is slowed by TCP itself.
+  // Input already read in this turn is still handed over.
   void set_read_paused(ConnectionId id, bool paused);
 
   // One-shot timer; `fn` runs on this thread at or after `when`.
@@ -168,7 +179,7 @@ class Worker {
   };
   struct Counters {
     std::atomic<uint64_t> loop_turns{0}, reads{0}, bytes_read{0}, writes{0}, bytes_written{0},
-        write_blocks{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0},
+        write_blocks{0}, batches{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0},
         transport_failures{0};
   };
   // Counters have a single writer (the loop), so a relaxed load+store is enough.
@@ -185,6 +196,7 @@ class Worker {
   int wait_timeout_ms();
   void dispatch(const epoll_event& event);
   void continue_backlogged_reads();
+  void read_ready_sockets();
   void run_posted_tasks();
   void flush_dirty();
 
@@ -203,10 +215,14 @@ class Worker {
   Connection* find(ConnectionId id) const;
   void on_connection_event(Connection& c, uint32_t events);
   void read_from(Connection& c);
+  void read_on(Connection& c, size_t budget);
+  bool take_read_result(Connection& c, ssize_t result, size_t asked, std::span<const uint8_t> bytes);
   bool can_read(const Connection& c) const;
-  void deliver(Connection& c, size_t length);
+  void deliver(Connection& c, std::span<const uint8_t> bytes);
   void on_peer_eof(Connection& c);
   void write_out(Connection& c);
+  void write_queued(Connection& c);
+  bool take_write_result(Connection& c, ssize_t result, size_t asked);
   void finish_close_after_flush(Connection& c);
   void expire_close(ConnectionId id);
   void fail_io(Connection& c, std::string_view operation, int error);
@@ -214,6 +230,26 @@ class Worker {
   void mark_dirty(Connection& c);
   void queue_read_backlog(Connection& c);
   void count_open_connections(int delta);
+
+  // worker_batch.cpp: several sockets' reads or writes in one io_uring call
+  struct BatchedRead {
+    ConnectionId id;
+    size_t offset, length;  // the slice of batch_buffer_
+  };
+  struct BatchedWrite {
+    static constexpr int kMaxIovecs = 16;
+    ConnectionId id;
+    size_t length;
+    msghdr message;
+    iovec iov[kMaxIovecs];
+  };
+  void start_batching();
+  bool batching(size_t sockets) const { return ring_ != nullptr && sockets >= 2; }
+  void read_in_batches(const std::vector<ConnectionId>& ids);
+  size_t batched_read_length(const Connection& c) const;
+  void finish_read_batch();
+  void write_in_batches(const std::vector<Connection*>& connections);
+  void finish_write_batch();
 
   // worker_transport.cpp: connections with transports
   void attach_transports(Connection& c, const std::shared_ptr<const TransportStack>& transports,
@@ -245,6 +281,11 @@ class Worker {
   std::vector<std::unique_ptr<Connection>> graveyard_;  // closed this turn, freed at its end
   std::vector<Connection*> dirty_, flushing_;
   std::vector<ConnectionId> read_backlog_, backlog_batch_;
+  std::vector<ConnectionId> ready_to_read_;  // this turn's readable sockets, in event order
+  std::unique_ptr<IoRing> ring_;  // made on the worker's thread; null: one system call per socket
+  std::vector<uint8_t> batch_buffer_;
+  std::vector<BatchedRead> batched_reads_;
+  std::vector<BatchedWrite> batched_writes_;  // never grows past ring_->capacity(): the kernel holds pointers into it
   std::vector<std::function<void()>> task_batch_;
   std::vector<Listener> listeners_;
   std::atomic<size_t> open_connections_{0};

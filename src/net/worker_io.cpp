@@ -28,12 +28,6 @@ namespace {
 
 constexpr int kMaxIovecs = 64;
 
-size_t total_length(const iovec* iov, int count) {
-  size_t total = 0;
-  for (int i = 0; i < count; ++i) total += iov[i].iov_len;
-  return total;
-}
-
 int pending_socket_error(int fd) {
   int error = 0;
   socklen_t length = sizeof error;
@@ -42,6 +36,7 @@ int pending_socket_error(int fd) {
 }
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
+
 
 }  // namespace
 
@@ -112,7 +107,7 @@ void Worker::on_connection_event(Connection& c, uint32_t events) {
   if (input) c.maybe_readable = true;
   if ((events & (EPOLLRDHUP | EPOLLHUP)) != 0) c.peer_shut = true;
   if ((events & EPOLLERR) != 0 && !can_read(c)) return fail_io(c, "socket", pending_socket_error(c.fd));
-  if (input) read_from(c);
+  if (input) ready_to_read_.push_back(c.id);  // read after every event is seen, together
   if ((events & EPOLLOUT) != 0 && c.write_blocked && c.state != ConnectionState::dead) {
     c.write_blocked = false;
     mark_dirty(c);
@@ -131,33 +126,51 @@ bool Worker::can_read(const Connection& c) const {
 void Worker::read_from(Connection& c) {
   if (c.last_read_turn == turn_) return queue_read_backlog(c);  // had its share this turn
   c.last_read_turn = turn_;
-  size_t budget = options_.read_budget_per_turn;
+  read_on(c, options_.read_budget_per_turn);
+}
+
+// Reads until the socket is empty or `budget` bytes have come this turn.
+void Worker::read_on(Connection& c, size_t budget) {
   while (can_read(c)) {
+    if (budget == 0) return queue_read_backlog(c);
     size_t want = std::min(read_buffer_.size(), budget);
     ssize_t n = ::read(c.fd, read_buffer_.data(), want);
-    bump(counters_.reads);
-    if (n == 0) return on_peer_eof(c);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (!would_block(errno)) return fail_io(c, "read", errno);
-      c.maybe_readable = false;
-      return;
-    }
-    auto got = static_cast<size_t>(n);
-    bump(counters_.bytes_read, got);
-    budget -= got;
-    // After the peer's FIN no new edge will come, so read on to EOF then.
-    bool drained = got < want && !c.peer_shut;
-    if (drained) c.maybe_readable = false;
-    deliver(c, got);
-    if (drained) return;
-    if (budget == 0) return queue_read_backlog(c);
+    ssize_t result = n < 0 ? -errno : n;
+    if (!take_read_result(c, result, want, {read_buffer_.data(), n > 0 ? static_cast<size_t>(n) : 0})) return;
+    budget -= static_cast<size_t>(std::max<ssize_t>(result, 0));
   }
 }
 
-void Worker::deliver(Connection& c, size_t length) {
+// Handles one read's `result` (bytes, or -errno) of the `asked` bytes;
+// true when the socket may hold more.
+bool Worker::take_read_result(Connection& c, ssize_t result, size_t asked, std::span<const uint8_t> bytes) {
+  bump(counters_.reads);
+  if (result == 0) {
+    on_peer_eof(c);
+    return false;
+  }
+  if (result < 0) {
+    int error = static_cast<int>(-result);
+    if (error == EINTR) return true;
+    if (would_block(error)) {
+      c.maybe_readable = false;
+    } else {
+      fail_io(c, "read", error);
+    }
+    return false;
+  }
+  auto got = static_cast<size_t>(result);
+  bump(counters_.bytes_read, got);
+  c.last_read_length = static_cast<uint32_t>(got);
+  // After the peer's FIN no new edge will come, so read on to EOF then.
+  bool drained = got < asked && !c.peer_shut;
+  if (drained) c.maybe_readable = false;
+  deliver(c, bytes);
+  return !drained;
+}
+
+void Worker::deliver(Connection& c, std::span<const uint8_t> bytes) {
   if (c.state != ConnectionState::open) return;  // closing: input is dropped
-  std::span<const uint8_t> bytes(read_buffer_.data(), length);
   if (c.transport) return deliver_through_transports(c, bytes);
   handler_.on_data(*this, c.id, bytes);
 }
@@ -172,6 +185,10 @@ void Worker::on_peer_eof(Connection& c) {
 
 void Worker::write_out(Connection& c) {
   if (c.transport) seal_transport_output(c);
+  write_queued(c);
+}
+
+void Worker::write_queued(Connection& c) {
   while (!c.output.empty()) {
     iovec iov[kMaxIovecs];
     int count = c.output.gather(iov, kMaxIovecs);
@@ -180,19 +197,29 @@ void Worker::write_out(Connection& c) {
     message.msg_iovlen = static_cast<size_t>(count);
     // MSG_NOSIGNAL: a peer that reset must cost us an EPIPE, not a SIGPIPE.
     ssize_t n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
-    bump(counters_.writes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && !would_block(errno)) return fail_io(c, "write", errno);
-    size_t written = n < 0 ? 0 : static_cast<size_t>(n);
-    bump(counters_.bytes_written, written);
-    c.output.consume(written);
-    if (written < total_length(iov, count)) {
-      c.write_blocked = true;  // the EPOLLOUT edge will mark it dirty again
-      bump(counters_.write_blocks);
-      return;
-    }
+    if (!take_write_result(c, n < 0 ? -errno : n, total_length(iov, count))) return;
   }
   if (c.state == ConnectionState::closing) finish_close_after_flush(c);
+}
+
+// Handles one sendmsg's `result` (bytes, or -errno) of the `asked` bytes;
+// true when all of them went out.
+bool Worker::take_write_result(Connection& c, ssize_t result, size_t asked) {
+  bump(counters_.writes);
+  if (result == -EINTR) return true;
+  if (result < 0 && !would_block(static_cast<int>(-result))) {
+    fail_io(c, "write", static_cast<int>(-result));
+    return false;
+  }
+  size_t written = result < 0 ? 0 : static_cast<size_t>(result);
+  bump(counters_.bytes_written, written);
+  c.output.consume(written);
+  if (written < asked) {
+    c.write_blocked = true;  // the EPOLLOUT edge will mark it dirty again
+    bump(counters_.write_blocks);
+    return false;
+  }
+  return true;
 }
 
 void Worker::finish_close_after_flush(Connection& c) {

@@ -189,6 +189,7 @@ Status<std::string> Server::start() {
   const int threads = config_.threads > 0 ? config_.threads : available_cores();
   net::WorkerOptions options;
   options.wakeup_coalescing = std::chrono::microseconds(config_.wakeup_coalescing_us);
+  options.batch_system_calls = config_.batch_system_calls;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this, options));
   routed_.resize(workers_.size());
   turn_commits_ = TurnCommits(workers_.size());

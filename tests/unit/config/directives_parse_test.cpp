@@ -49,6 +49,7 @@ threads 4
 upgrade_outgoing_qos true
 user stellwerk
 wakeup_coalescing_us 250
+batch_system_calls false
 
 listener 8883 127.0.0.1
 cafile /tls/ca.pem
@@ -111,6 +112,7 @@ TEST(ConfigDirectives, GlobalValues) {
   EXPECT_TRUE(config.upgrade_outgoing_qos);
   EXPECT_EQ(config.user, "stellwerk");
   EXPECT_EQ(config.wakeup_coalescing_us, 250);
+  EXPECT_FALSE(config.batch_system_calls);
 }
 
 TEST(ConfigDirectives, PersistenceValues) {
