@@ -44,8 +44,8 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "net/io_ring.h"
 #include "net/connection_handler.h"
+#include "net/io_ring.h"
 #include "net/task_queue.h"
 #include "net/timer_queue.h"
 #include "net/transport.h"
