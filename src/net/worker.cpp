@@ -50,7 +50,9 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { run(); });
+  std::latch set_up(1);
+  thread_ = std::thread([this, &set_up] { run(set_up); });
+  set_up.wait();
 }
 
 void Worker::request_stop() {
@@ -107,10 +109,11 @@ Worker::TimerId Worker::schedule(TimePoint when, std::function<void()> fn) {
 
 void Worker::cancel(TimerId id) { timers_.cancel(id); }
 
-void Worker::run() {
+void Worker::run(std::latch& set_up) {
   loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   name_this_thread("sw-worker-" + std::to_string(index_));
-  if (options_.batch_system_calls) start_batching();
+  if (options_.batch_system_calls) start_batching();  // on this thread: the ring serves only it
+  set_up.count_down();  // `set_up` is gone once start() returns
   log::debug("worker {} running", index_);
   while (!stop_.load(std::memory_order_acquire)) run_turn();
   loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);

@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <latch>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -113,7 +114,10 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   int index() const { return index_; }
-  void start();         // runs the loop on a new thread
+  // Runs the loop on a new thread; returns once that thread has made what
+  // it holds for its whole life (its io_uring ring), so descriptors are not
+  // opened behind the caller's back later.
+  void start();
   void request_stop();  // any thread; the loop exits after the current turn
   void join();
 
@@ -188,7 +192,7 @@ class Worker {
   }
 
   // worker.cpp: the loop
-  void run();
+  void run(std::latch& set_up);
   void run_turn();
   int wait_for_events();
   int wait_once(int timeout_ms);
