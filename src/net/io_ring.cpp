@@ -1,6 +1,5 @@
 #include "net/io_ring.h"
 
-#include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
 

@@ -37,7 +37,6 @@ int pending_socket_error(int fd) {
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
-
 }  // namespace
 
 Connection* Worker::find(ConnectionId id) const {

@@ -55,7 +55,7 @@ TEST(IoRingTest, ResultsFollowTheOrderOfQueueing) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(::write(pairs[i].fds[1], sent[i].data(), sent[i].size()), ssize_t(i + 1));
   char buffers[3][16] = {};
   for (int i = 0; i < 3; ++i) ring->queue_receive(pairs[i].fds[0], buffers[i], sizeof buffers[i]);
-  EXPECT_TRUE(ring->full() == false);
+  EXPECT_FALSE(ring->full());
   EXPECT_EQ(ring->queued(), 3u);
   std::span<const int> results = ring->submit_and_wait();
   ASSERT_EQ(results.size(), 3u);
