@@ -46,6 +46,7 @@
 #include "bench/syscall_counter.h"
 #include "bench/templates.h"
 #include "bench/tls_client.h"
+#include "mqtt/codec.h"
 #include "mqtt/packet.h"
 
 namespace stellwerk::bench {
@@ -170,7 +171,8 @@ class Runner {
   void handle_frame(Link& link, std::span<const uint8_t> frame);
   void on_connack(Link& link, const mqtt::Connack& connack);
   void on_suback(Link& link, const mqtt::Suback& suback);
-  void on_publish(Link& link, const mqtt::Publish& publish);
+  void handle_publish(Link& link, std::span<const uint8_t> frame);
+  void on_publish(Link& link, const mqtt::PublishFrame& publish);
   void on_ack(Link& link, const mqtt::Ack& ack);
   void on_publisher_ack(Publisher& publisher, const mqtt::Ack& ack);
   void link_ready(Link& link);

@@ -145,6 +145,11 @@ void FakeBroker::deliver(Client& client, mqtt::Publish publish) {
     client.next_packet_id = client.next_packet_id == 65535 ? 1 : client.next_packet_id + 1;
   }
   if (faults_.drop_every != 0 && n % faults_.drop_every == 0) return;
+  if (faults_.garble_every != 0 && n % faults_.garble_every == 0) {
+    // PUBLISH, QoS 0, remaining length 3: a topic length of 0x00ff with one byte of topic.
+    write_all(client.fd, std::string("\x30\x03\x00\xff\x61", 5));
+    return;
+  }
   if (faults_.swap_every != 0 && n % faults_.swap_every == 0 && !holding_) {
     holding_ = true;
     held_for_ = client.fd;

@@ -5,7 +5,7 @@
 // and 2 publications and forwards each PUBLISH to the clients whose filter
 // equals its topic or ends in "/+" and matches one more level. The faults act
 // on the n-th forwarded message (counted over all subscribers): drop it, send
-// it twice, or hold it back until after the next one.
+// it twice, hold it back until after the next one, or garble it.
 #pragma once
 
 #include <atomic>
@@ -23,6 +23,7 @@ struct Faults {
   uint64_t drop_every = 0;  // 0 = never
   uint64_t duplicate_every = 0;
   uint64_t swap_every = 0;
+  uint64_t garble_every = 0;  // sends a PUBLISH whose topic runs past its end
 };
 
 class FakeBroker {

@@ -110,6 +110,16 @@ TEST(Runner, ReorderingIsReported) {
   EXPECT_GT(summary.check.out_of_order, 0u);
 }
 
+TEST(Runner, AnUndecodablePublishFailsItsLinkWithTheReason) {
+  FakeBroker broker(Faults{.garble_every = 30});
+  BenchOptions options = quick(broker, Scenario::pairs, 2);
+  options.drain_timeout = milliseconds(300);
+  const Summary summary = run_ok(options);
+  EXPECT_FALSE(summary.passed());
+  EXPECT_GT(summary.connections_dropped, 0u);
+  EXPECT_NE(summary.first_failure.find("undecodable PUBLISH"), std::string::npos) << summary.first_failure;
+}
+
 TEST(Runner, IdleConnectionsAreHeldAndTheBrokerProcessIsSampled) {
   FakeBroker broker;
   BenchOptions options = quick(broker, Scenario::connections, 50);
