@@ -57,8 +57,10 @@ void Worker::read_in_batches(const std::vector<ConnectionId>& ids) {
     if (!can_read(*c)) continue;
     size_t length = batched_read_length(*c);
     if (ring_->full() || used + length > batch_buffer_.size()) {
-      finish_read_batch();
+      finish_read_batch();  // hands input over, which may close this connection too
       used = 0;
+      c = find(id);
+      if (c == nullptr || !can_read(*c)) continue;
     }
     ring_->queue_receive(c->fd, batch_buffer_.data() + used, length);
     batched_reads_.push_back(BatchedRead{id, used, length});
@@ -94,7 +96,7 @@ void Worker::write_in_batches(const std::vector<Connection*>& connections) {
     if (c->state == ConnectionState::dead) continue;
     if (c->transport) seal_transport_output(*c);
     if (c->output.empty()) {
-      if (c->state == ConnectionState::closing) finish_close_after_flush(*c);
+      write_queued(*c);  // nothing to send: only finishes a close
       continue;
     }
     if (ring_->full()) finish_write_batch();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace stellwerk::net::testing {
 
@@ -39,7 +40,7 @@ TestClient::TestClient() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
 }
 
-TestClient::TestClient(uint16_t port) : TestClient() { EXPECT_TRUE(connect_to(port)); }
+TestClient::TestClient(uint16_t port) : TestClient() { EXPECT_TRUE(connect_to(port)) << std::strerror(errno); }
 
 TestClient::~TestClient() { close_now(); }
 
