@@ -11,7 +11,9 @@
 //      starve the others. When several sockets are readable, their first
 //      reads go to the kernel together (io_ring.h), one slice of a shared
 //      buffer each, and are handed over in event order
-//   3. accepts, due timers, then the tasks posted since the last turn
+//   3. accepts, due timers, then the tasks posted since the last turn. A
+//      worker that accepts a connection while another has fewer hands it
+//      over (set_peers), so connections spread evenly over the workers
 //   4. handler.on_turn_end()
 //   5. writes: every connection that got output this turn ("dirty") is
 //      written once with sendmsg over up to 64 iovecs (16 when several go to
@@ -132,6 +134,14 @@ class Worker {
   WorkerStats stats() const;
   bool in_worker_thread() const;
 
+  // Before start(): the workers that share this one's listeners, itself
+  // included. Each connection accepted goes to the one with the fewest
+  // connections (counting those handed over and not yet opened), this one
+  // on a tie: EPOLLEXCLUSIVE wakes whichever worker waits first, often the
+  // same one, and left alone that one would hold most connections while the
+  // others idle. Without peers a worker keeps what it accepts.
+  void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+
   // Everything below: the worker's thread only (or before start()).
 
   // Accepts from `listen_fd` (shared by several workers: EPOLLEXCLUSIVE wakes
@@ -212,6 +222,12 @@ class Worker {
   bool register_listener(size_t slot);
   ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                const std::shared_ptr<const TransportStack>& transports = nullptr);
+  // The worker among peers_ that should own the next connection.
+  Worker& least_loaded();
+  size_t load() const;  // connections open, plus those handed over and not yet opened
+  // Has `owner` open an accepted socket on its own thread.
+  void hand_over(Worker& owner, int fd, int listener_tag, PeerAddress peer,
+                 std::shared_ptr<const TransportStack> transports);
   // The id's slot may serve another connection (of any worker) from now on.
   static void release_id(ConnectionId id);
 
@@ -293,6 +309,8 @@ class Worker {
   std::vector<std::function<void()>> task_batch_;
   std::vector<Listener> listeners_;
   std::atomic<size_t> open_connections_{0};
+  std::atomic<size_t> incoming_{0};  // handed over by a peer, not yet opened
+  std::vector<Worker*> peers_;
   Counters counters_;
 };
 

@@ -7,7 +7,8 @@
 // ENFILE) or memory is not cured by retrying at once, and the listener would
 // report the same pending connection again on every epoll_wait, so it leaves
 // epoll for accept_backoff instead (an EPOLLEXCLUSIVE registration cannot be
-// modified, only deleted and added again).
+// modified, only deleted and added again). The worker that accepts is not
+// always the one that keeps the connection: see set_peers() in worker.h.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "base/log.h"
@@ -80,6 +82,22 @@ bool set_non_blocking(int fd) {
   return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
+// An accepted socket on its way to another worker. Closed if that worker
+// stops before it opens it (its queued tasks are destroyed unrun).
+class HandedSocket {
+ public:
+  explicit HandedSocket(int fd) : fd_(fd) {}
+  ~HandedSocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  HandedSocket(const HandedSocket&) = delete;
+  HandedSocket& operator=(const HandedSocket&) = delete;
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 void Worker::release_id(ConnectionId id) { slot_ids().give_back(id); }
@@ -131,10 +149,15 @@ void Worker::accept_from(size_t slot) {
       if (accept_error_allows_retry(slot, errno)) continue;
       return;
     }
+    const Listener& listener = listeners_[slot];
     listeners_[slot].shortage_logged = false;
-    if (!listeners_[slot].no_delay_inherited) set_no_delay(fd);
-    open_connection(fd, listeners_[slot].tag, PeerAddress{format_endpoint(peer_address)},
-                    listeners_[slot].transports);
+    if (!listener.no_delay_inherited) set_no_delay(fd);
+    PeerAddress peer_text{format_endpoint(peer_address)};
+    if (Worker& owner = least_loaded(); &owner != this) {
+      hand_over(owner, fd, listener.tag, std::move(peer_text), listener.transports);
+      continue;
+    }
+    open_connection(fd, listener.tag, peer_text, listener.transports);
     if (!listeners_[slot].in_epoll) return;  // on_open removed the listener
   }
 }
@@ -174,6 +197,33 @@ void Worker::resume_accepting(size_t slot) {
   Listener& l = listeners_[slot];
   if (l.removed || l.in_epoll) return;
   register_listener(slot);
+}
+
+size_t Worker::load() const {
+  return connection_count() + incoming_.load(std::memory_order_relaxed);
+}
+
+Worker& Worker::least_loaded() {
+  Worker* best = this;
+  size_t best_load = load();
+  for (Worker* peer : peers_) {
+    const size_t peer_load = peer->load();
+    if (peer_load < best_load) {
+      best = peer;
+      best_load = peer_load;
+    }
+  }
+  return *best;
+}
+
+void Worker::hand_over(Worker& owner, int fd, int listener_tag, PeerAddress peer,
+                       std::shared_ptr<const TransportStack> transports) {
+  owner.incoming_.fetch_add(1, std::memory_order_relaxed);
+  auto socket = std::make_shared<HandedSocket>(fd);
+  owner.post([&owner, socket, listener_tag, peer = std::move(peer), transports = std::move(transports)] {
+    owner.open_connection(socket->release(), listener_tag, peer, transports);
+    owner.incoming_.fetch_sub(1, std::memory_order_relaxed);
+  });
 }
 
 ConnectionId Worker::adopt_socket(int fd, int listener_tag, const PeerAddress& peer) {

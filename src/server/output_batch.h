@@ -3,13 +3,18 @@
 //
 // Most items are a small PUBLISH or acknowledgement: their bytes go into one
 // buffer shared by the batch, which keeps its capacity from one use to the
-// next, so a delivery costs no allocation here. Large items keep a string of
-// their own, moved along to the socket's queue without being copied again.
+// next, so a delivery costs no allocation here. A message sent to many
+// subscribers comes as the same bytes for each, one after another (the
+// broker's publish cache): those are stored once and shared by their items,
+// which keeps a fan-out's batch small, the more so when another worker's
+// core has to read it. Large items keep a string of their own, moved along
+// to the socket's queue without being copied again.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "net/worker.h"
@@ -37,9 +42,8 @@ class OutputBatch {
     if (bytes.size() > kSmallItem) {
       item.own.assign(bytes);
     } else {
-      item.offset = static_cast<uint32_t>(buffer_.size());
+      item.offset = store(bytes);
       item.size = static_cast<uint32_t>(bytes.size());
-      buffer_.append(bytes);
     }
     items_.push_back(std::move(item));
   }
@@ -75,16 +79,37 @@ class OutputBatch {
     items_.clear();
     buffer_.clear();
     if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
+    last_ = {};
   }
 
   void swap(OutputBatch& other) {
     items_.swap(other.items_);
     buffer_.swap(other.buffer_);
+    std::swap(last_, other.last_);
   }
 
  private:
+  // The offset of `bytes` in the buffer: that of the bytes stored last when
+  // they came from the same place with the same contents (a caller may
+  // reuse its buffer for other bytes of the same size), else a new copy.
+  uint32_t store(std::string_view bytes) {
+    const bool repeated = bytes.data() == last_.source && bytes.size() == last_.size &&
+                          std::string_view(buffer_).substr(last_.offset, last_.size) == bytes;
+    if (!repeated) {
+      last_ = Last{bytes.data(), static_cast<uint32_t>(buffer_.size()), static_cast<uint32_t>(bytes.size())};
+      buffer_.append(bytes);
+    }
+    return last_.offset;
+  }
+
+  struct Last {
+    const char* source = nullptr;
+    uint32_t offset = 0;
+    uint32_t size = 0;
+  };
   std::vector<Item> items_;
   std::string buffer_;
+  Last last_;  // where the bytes stored last came from, and where they went
 };
 
 }  // namespace stellwerk::server

@@ -1,5 +1,6 @@
 // OutputBatch: small items share one buffer, large ones keep (and hand on)
-// their own string, held items can own their bytes, order is kept.
+// their own string, held items can own their bytes, order is kept, and the
+// same bytes sent to many connections are stored once.
 #include "server/output_batch.h"
 
 #include <gtest/gtest.h>
@@ -46,6 +47,28 @@ TEST(OutputBatch, AHeldItemOwnsItsBytesAndOutlivesItsBatch) {
   routed.take(held, held.own);
   EXPECT_EQ(contents(routed), (std::vector<std::string>{"held"}));
   EXPECT_TRUE(routed.items()[0].own.empty());  // small again: copied into the buffer
+}
+
+TEST(OutputBatch, TheSameBytesForManyConnectionsAreStoredOnce) {
+  OutputBatch staged, routed;
+  const std::string publish = "one message for every subscriber";
+  for (net::ConnectionId id = 1; id <= 3; ++id) staged.add(id, publish, false);
+  EXPECT_EQ(contents(staged), (std::vector<std::string>(3, publish)));
+  EXPECT_EQ(staged.items()[2].offset, staged.items()[0].offset);
+  // Handed on to another batch, they stay shared there too.
+  for (auto& item : staged.items()) routed.take(item, staged.bytes_of(item));
+  EXPECT_EQ(contents(routed), (std::vector<std::string>(3, publish)));
+  EXPECT_EQ(routed.items()[2].offset, routed.items()[0].offset);
+}
+
+TEST(OutputBatch, AReusedBufferWithOtherBytesIsCopiedAgain) {
+  OutputBatch batch;
+  std::string scratch = "first";
+  batch.add(1, scratch, false);
+  scratch.replace(0, scratch.size(), "other");  // same place, same size
+  batch.add(2, scratch, false);
+  batch.add(3, "first", false);  // same bytes from elsewhere: a copy of its own
+  EXPECT_EQ(contents(batch), (std::vector<std::string>{"first", "other", "first"}));
 }
 
 TEST(OutputBatch, SwapAndClearLeaveAnEmptyBatch) {
