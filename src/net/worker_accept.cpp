@@ -199,9 +199,7 @@ void Worker::resume_accepting(size_t slot) {
   register_listener(slot);
 }
 
-size_t Worker::load() const {
-  return connection_count() + incoming_.load(std::memory_order_relaxed);
-}
+size_t Worker::load() const { return connection_count() + incoming_.load(std::memory_order_relaxed); }
 
 Worker& Worker::least_loaded() {
   Worker* best = this;
