@@ -141,6 +141,8 @@ class Worker {
   // same one, and left alone that one would hold most connections while the
   // others idle. Without peers a worker keeps what it accepts.
   void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+  // Makes every one of `workers` the others' peer.
+  static void make_peers(const std::vector<std::unique_ptr<Worker>>& workers);
 
   // Everything below: the worker's thread only (or before start()).
 

@@ -149,8 +149,8 @@ void Worker::accept_from(size_t slot) {
       if (accept_error_allows_retry(slot, errno)) continue;
       return;
     }
-    const Listener& listener = listeners_[slot];
-    listeners_[slot].shortage_logged = false;
+    Listener& listener = listeners_[slot];
+    listener.shortage_logged = false;
     if (!listener.no_delay_inherited) set_no_delay(fd);
     PeerAddress peer_text{format_endpoint(peer_address)};
     if (Worker& owner = least_loaded(); &owner != this) {
@@ -158,7 +158,7 @@ void Worker::accept_from(size_t slot) {
       continue;
     }
     open_connection(fd, listener.tag, peer_text, listener.transports);
-    if (!listeners_[slot].in_epoll) return;  // on_open removed the listener
+    if (!listener.in_epoll) return;  // on_open removed the listener
   }
 }
 
@@ -197,6 +197,12 @@ void Worker::resume_accepting(size_t slot) {
   Listener& l = listeners_[slot];
   if (l.removed || l.in_epoll) return;
   register_listener(slot);
+}
+
+void Worker::make_peers(const std::vector<std::unique_ptr<Worker>>& workers) {
+  std::vector<Worker*> peers;
+  for (const auto& worker : workers) peers.push_back(worker.get());
+  for (const auto& worker : workers) worker->set_peers(peers);
 }
 
 size_t Worker::load() const { return connection_count() + incoming_.load(std::memory_order_relaxed); }

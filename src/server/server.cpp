@@ -191,9 +191,7 @@ Status<std::string> Server::start() {
   options.wakeup_coalescing = std::chrono::microseconds(config_.wakeup_coalescing_us);
   options.batch_system_calls = config_.batch_system_calls;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this, options));
-  std::vector<net::Worker*> peers;
-  for (auto& worker : workers_) peers.push_back(worker.get());
-  for (auto& worker : workers_) worker->set_peers(peers);
+  net::Worker::make_peers(workers_);
   routed_.resize(workers_.size());
   turn_commits_ = TurnCommits(workers_.size());
   drain_posted_.resize(workers_.size(), false);

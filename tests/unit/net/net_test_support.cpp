@@ -171,13 +171,9 @@ void WorkerFixture::start(int worker_count, WorkerOptions options,
   auto opened = open_tcp_listener("127.0.0.1", 0);
   ASSERT_TRUE(opened.ok()) << opened.error();
   listeners_ = std::move(opened.value());
-  std::vector<Worker*> peers;
-  for (int i = 0; i < worker_count; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, handler_, options));
-    peers.push_back(workers_.back().get());
-  }
+  for (int i = 0; i < worker_count; ++i) workers_.push_back(std::make_unique<Worker>(i, handler_, options));
+  Worker::make_peers(workers_);  // as the server does
   for (auto& w : workers_) {
-    w->set_peers(peers);  // as the server does
     for (const ListenSocket& l : listeners_) w->add_listener(l.fd, kListenerTag, transports);
     w->start();
   }
