@@ -33,7 +33,7 @@ class HeldOutput {
     if (chunks_.empty() || !chunks_.back().open) open_chunk();
     Chunk& chunk = chunks_.back();
     chunk.sequence = std::max(chunk.sequence, sequence);
-    for (OutputBatch::Item& item : output.items()) chunk.output.take(item, output.bytes_of(item));
+    for (const OutputBatch::Item& item : output.items()) chunk.output.take(output, item);
   }
 
   // The records held output waits for were committed: what is sent from now
@@ -43,12 +43,12 @@ class HeldOutput {
   }
 
   // Passes each item that may leave now that `durable` is, in order, to
-  // `release(item, bytes)`.
+  // `release(batch, item)`.
   template <typename Release>
   void release(uint64_t durable, Release&& release) {
     while (!chunks_.empty() && chunks_.front().sequence <= durable) {
       OutputBatch& output = chunks_.front().output;
-      for (OutputBatch::Item& item : output.items()) release(item, output.bytes_of(item));
+      for (const OutputBatch::Item& item : output.items()) release(output, item);
       output.clear();
       if (spare_.size() < kSpareChunks) spare_.push_back(std::move(output));
       chunks_.pop_front();

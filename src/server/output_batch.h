@@ -28,55 +28,58 @@ class OutputBatch {
   // A buffer grown past this by a burst is given back when cleared.
   static constexpr size_t kKeptCapacity = 1 << 20;
 
+  // 16 bytes: a fan-out writes one per subscriber, often into memory the
+  // other worker's core reads next, so every byte here costs twice.
   struct Item {
     net::ConnectionId id = 0;
-    uint32_t offset = 0;  // into the batch's buffer, unless `own` holds the bytes
-    uint32_t size = 0;
-    bool droppable = false;
-    bool close = false;  // write what is queued, then close
-    std::string own;
+    uint32_t where = 0;      // offset into the shared buffer, or index into owned_ when `owned`
+    uint32_t size : 29 = 0;  // of a small item's bytes
+    uint32_t owned : 1 = 0;
+    uint32_t droppable : 1 = 0;
+    uint32_t close : 1 = 0;  // write what is queued, then close
   };
 
   void add(net::ConnectionId id, std::string_view bytes, bool droppable) {
-    Item item{.id = id, .droppable = droppable};
     if (bytes.size() > kSmallItem) {
-      item.own.assign(bytes);
-    } else {
-      item.offset = store(bytes);
-      item.size = static_cast<uint32_t>(bytes.size());
+      add_owned(id, std::string(bytes), droppable);
+      return;
     }
-    items_.push_back(std::move(item));
+    Item item{.id = id, .where = store(bytes), .size = static_cast<uint32_t>(bytes.size())};
+    item.droppable = droppable;
+    items_.push_back(item);
   }
 
-  void add_close(net::ConnectionId id) { items_.push_back(Item{.id = id, .close = true}); }
+  void add_close(net::ConnectionId id) {
+    Item item{.id = id};
+    item.close = true;
+    items_.push_back(item);
+  }
 
-  // Takes over an item of another batch (or a held one); `bytes` are its bytes
-  // there. An item that owns its bytes keeps them without a copy.
-  void take(Item& item, std::string_view bytes) {
+  // Takes over an item of batch `from`. Large bytes are moved, not copied.
+  void take(OutputBatch& from, const Item& item) {
     if (item.close) {
       add_close(item.id);
-    } else if (!item.own.empty() && item.own.size() > kSmallItem) {
-      items_.push_back(std::move(item));
+    } else if (item.owned) {
+      add_owned(item.id, std::move(from.owned_[item.where]), item.droppable);
     } else {
-      add(item.id, bytes, item.droppable);
+      add(item.id, from.bytes_of(item), item.droppable);
     }
   }
 
   std::string_view bytes_of(const Item& item) const {
-    if (!item.own.empty()) return item.own;
-    return std::string_view(buffer_).substr(item.offset, item.size);
+    if (item.owned) return owned_[item.where];
+    return std::string_view(buffer_).substr(item.where, item.size);
   }
 
-  // Gives `item` a copy of its bytes, so that it can outlive this batch.
-  void make_own(Item& item) const {
-    if (item.own.empty() && item.size > 0) item.own.assign(bytes_of(item));
-  }
+  // A large item's bytes, handed over whole (the item is then spent).
+  std::string take_owned(const Item& item) { return std::move(owned_[item.where]); }
 
   std::vector<Item>& items() { return items_; }
   bool empty() const { return items_.empty(); }
 
   void clear() {
     items_.clear();
+    owned_.clear();
     buffer_.clear();
     if (buffer_.capacity() > kKeptCapacity) buffer_.shrink_to_fit();
     last_ = {};
@@ -84,11 +87,20 @@ class OutputBatch {
 
   void swap(OutputBatch& other) {
     items_.swap(other.items_);
+    owned_.swap(other.owned_);
     buffer_.swap(other.buffer_);
     std::swap(last_, other.last_);
   }
 
  private:
+  void add_owned(net::ConnectionId id, std::string bytes, bool droppable) {
+    Item item{.id = id, .where = static_cast<uint32_t>(owned_.size())};
+    item.owned = true;
+    item.droppable = droppable;
+    owned_.push_back(std::move(bytes));
+    items_.push_back(item);
+  }
+
   // The offset of `bytes` in the buffer: that of the bytes stored last when
   // they came from the same place with the same contents (a caller may
   // reuse its buffer for other bytes of the same size), else a new copy.
@@ -108,6 +120,7 @@ class OutputBatch {
     uint32_t size = 0;
   };
   std::vector<Item> items_;
+  std::vector<std::string> owned_;  // large items' bytes
   std::string buffer_;
   Last last_;  // where the bytes stored last came from, and where they went
 };

@@ -69,8 +69,9 @@ Server::~Server() {
 
 Status<std::string> Server::load_access_control() {
   // Made even without files, so that a reload can add them.
-  auto loaded = FileAccessControl::load(config_.password_file, config_.acl_file,
-                                        [this](uint64_t connection, bool accepted) { on_verdict(connection, accepted); });
+  auto loaded = FileAccessControl::load(
+      config_.password_file, config_.acl_file,
+      [this](uint64_t connection, bool accepted) { on_verdict(connection, accepted); });
   if (!loaded) return fail(loaded.error());
   access_ = std::move(loaded).value();
   return {};
@@ -81,9 +82,15 @@ Status<std::string> Server::open_store() {
   store::Options options;
   options.dir = config_.persistence_location.empty() ? "." : config_.persistence_location;
   switch (config_.persistence_sync) {
-    case config::PersistenceSync::always: options.policy = store::SyncPolicy::always; break;
-    case config::PersistenceSync::interval: options.policy = store::SyncPolicy::interval; break;
-    case config::PersistenceSync::never: options.policy = store::SyncPolicy::never; break;
+    case config::PersistenceSync::always:
+      options.policy = store::SyncPolicy::always;
+      break;
+    case config::PersistenceSync::interval:
+      options.policy = store::SyncPolicy::interval;
+      break;
+    case config::PersistenceSync::never:
+      options.policy = store::SyncPolicy::never;
+      break;
   }
   options.sync_interval = std::chrono::milliseconds(config_.persistence_sync_interval_ms);
   options.autosave_interval = std::chrono::seconds(config_.autosave_interval);
@@ -162,7 +169,8 @@ Status<std::string> Server::open_listeners() {
     if (!sockets) {
       // Local-only mode opens 127.0.0.1 and ::1; one of them may be missing.
       if (!config_.listeners_configured() && !bound_ports_.empty()) continue;
-      return fail(fmt::format("cannot listen on {}:{}: {}", listener.bind_address, listener.port, sockets.error()));
+      return fail(
+          fmt::format("cannot listen on {}:{}: {}", listener.bind_address, listener.port, sockets.error()));
     }
     for (const net::ListenSocket& socket : sockets.value()) {
       auto entry = std::make_unique<Listener>();
@@ -307,7 +315,8 @@ void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8
 }
 
 void Server::hand_over_input(net::Worker& w) {
-  pending_input.take([&](net::ConnectionId id, std::span<const uint8_t> bytes) { broker_->on_data(id, bytes, w.now()); });
+  pending_input.take(
+      [&](net::ConnectionId id, std::span<const uint8_t> bytes) { broker_->on_data(id, bytes, w.now()); });
 }
 
 void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why) {
@@ -328,7 +337,8 @@ void Server::on_turn_end(net::Worker& w) {
 
 void Server::on_verdict(uint64_t connection, bool accepted) {
   // A checker thread: the verdict joins the broker like any other event.
-  with_broker([&](broker::Broker& broker) { broker.complete_authentication(connection, accepted, Clock::now()); });
+  with_broker(
+      [&](broker::Broker& broker) { broker.complete_authentication(connection, accepted, Clock::now()); });
 }
 
 // ---------------------------------------------------------------- output
@@ -368,11 +378,12 @@ void Server::hold_until(uint64_t sequence) {
 void Server::release_staged() {
   // Output waits for the store when its call committed records that are not
   // durable yet, or when earlier output still waits (order per connection).
-  const bool must_wait = !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
+  const bool must_wait =
+      !held_.empty() || (staged_sequence_ && (!store_ || store_->durable_up_to() < staged_sequence_));
   if (must_wait) {
     held_.hold(staged_, staged_sequence_);
   } else {
-    for (Outgoing& item : staged_.items()) route_output(item, staged_.bytes_of(item));
+    for (const Outgoing& item : staged_.items()) route_output(staged_, item);
   }
   staged_.clear();
   staged_sequence_ = 0;
@@ -386,15 +397,15 @@ void Server::on_durable(uint64_t sequence) {
 }
 
 void Server::release_durable(uint64_t durable) {
-  held_.release(durable, [this](Outgoing& item, std::string_view bytes) { route_output(item, bytes); });
+  held_.release(durable, [this](OutputBatch& from, const Outgoing& item) { route_output(from, item); });
 }
 
-void Server::route_output(Outgoing& item, std::string_view bytes) {
+void Server::route_output(OutputBatch& from, const Outgoing& item) {
   const Route* route = route_of(item.id);
   if (!route) return;
   const size_t owner = route->worker;
   if (item.close) forget_connection(item.id);
-  routed_[owner].take(item, bytes);
+  routed_[owner].take(from, item);
 }
 
 void Server::take_routed(net::Worker& worker, OutputBatch& into) {
@@ -429,11 +440,11 @@ void Server::drain_routed(net::Worker& worker) {
 }
 
 void Server::apply_all(net::Worker& worker, OutputBatch& batch) {
-  for (Outgoing& item : batch.items()) apply_output(worker, item, batch.bytes_of(item));
+  for (const Outgoing& item : batch.items()) apply_output(worker, batch, item);
   batch.clear();
 }
 
-void Server::apply_output(net::Worker& worker, Outgoing& item, std::string_view bytes) {
+void Server::apply_output(net::Worker& worker, OutputBatch& batch, const Outgoing& item) {
   if (item.close) {
     worker.close(item.id);
     return;
@@ -445,10 +456,10 @@ void Server::apply_output(net::Worker& worker, Outgoing& item, std::string_view 
     }
     return;
   }
-  if (item.own.size() > OutputBatch::kSmallItem) {
-    worker.send(item.id, std::move(item.own));  // a large one goes to the socket's queue as it is
+  if (item.owned) {
+    worker.send(item.id, batch.take_owned(item));  // a large one goes to the socket's queue as it is
   } else {
-    worker.send(item.id, bytes);
+    worker.send(item.id, batch.bytes_of(item));
   }
 }
 

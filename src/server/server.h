@@ -8,15 +8,14 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "server/output_batch.h"
 #include "admin/admin_server.h"
 #include "admin/broker_port.h"
 #include "base/result.h"
@@ -28,6 +27,7 @@
 #include "net/transport.h"
 #include "server/access_control.h"
 #include "server/held_output.h"
+#include "server/output_batch.h"
 #include "server/turn_commits.h"
 #include "server/turn_input.h"
 #include "store/store.h"
@@ -39,7 +39,7 @@ class Worker;
 namespace stellwerk::server {
 
 struct ServerCounters {
-  std::atomic<uint64_t> dropped_slow_reader{0};  // QoS 0 dropped at a full output buffer
+  std::atomic<uint64_t> dropped_slow_reader{0};      // QoS 0 dropped at a full output buffer
   std::atomic<uint64_t> refused_max_connections{0};  // answered with a refusing CONNACK or closed
   std::atomic<uint64_t> reloads{0};                  // successful reloads
 };
@@ -99,8 +99,8 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
     config::ListenerConfig source;  // what opened it; a reload matches on port, address and protocol
     std::atomic<int64_t> max_connections;
     std::shared_ptr<const net::TransportStack> transports;  // null = plain TCP
-    bool identity_as_username = false;  // use_identity_as_username
-    bool subject_as_username = false;   // use_subject_as_username
+    bool identity_as_username = false;                      // use_identity_as_username
+    bool subject_as_username = false;                       // use_subject_as_username
     std::atomic<int64_t> open{0};
     std::atomic<int64_t> refusing{0};  // over max_connections, waiting for their CONNECT to be refused
   };
@@ -122,7 +122,7 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   Route* route_of(net::ConnectionId id);
   void add_route(net::ConnectionId id, int worker, int listener_tag);
 
-  void route_output(Outgoing& item, std::string_view bytes);
+  void route_output(OutputBatch& from, const Outgoing& item);
   void forget_connection(net::ConnectionId id);
   // Hands each worker the output routed to its connections (see threading.md):
   // the caller takes its own list under the lock and applies it after; every
@@ -131,13 +131,14 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void post_drains();
   void drain_routed(net::Worker& worker);
   void apply_all(net::Worker& worker, OutputBatch& batch);
-  void apply_output(net::Worker& worker, Outgoing& item, std::string_view bytes);
+  void apply_output(net::Worker& worker, OutputBatch& batch, const Outgoing& item);
   // Retained backlogs (Broker::continue_retained): the owning worker keeps
   // the connections that asked, and continues each once its output is low.
   void note_drain_wanted(net::Worker& worker, net::ConnectionId id);
   void continue_drained(net::Worker& worker);
 
-  void refuse_over_limit(net::Worker& w, net::ConnectionId id, int listener_tag, const net::PeerAddress& peer);
+  void refuse_over_limit(net::Worker& w, net::ConnectionId id, int listener_tag,
+                         const net::PeerAddress& peer);
   bool feed_refusal(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes);
   bool end_refusal(net::ConnectionId id);
   void expire_refusal(net::Worker& w, net::ConnectionId id);
@@ -172,16 +173,16 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   std::unique_ptr<FileAccessControl> access_;  // outlives the broker
   // Snapshots of the broker for the store, which uses it until it stops.
   std::unique_ptr<broker::BrokerSnapshotSource> snapshot_source_;
-  std::unique_ptr<store::Store> store_;         // outlives the broker
+  std::unique_ptr<store::Store> store_;  // outlives the broker
   base::SpinningMutex broker_mutex_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by broker_mutex_
   // Output of the running broker call; routed, or held for the store, when
   // the call returns. Guarded by broker_mutex_.
   OutputBatch staged_;
   uint64_t staged_sequence_ = 0;
-  uint64_t last_hold_ = 0;  // the highest sequence any output waited for
+  uint64_t last_hold_ = 0;    // the highest sequence any output waited for
   TurnCommits turn_commits_;  // per worker, each entry its own thread's
-  HeldOutput held_;  // guarded by broker_mutex_
+  HeldOutput held_;           // guarded by broker_mutex_
   // Output routed to each worker's connections, in the order the broker
   // produced it; only that worker takes it out. Guarded by broker_mutex_.
   std::vector<OutputBatch> routed_;

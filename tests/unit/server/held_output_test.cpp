@@ -19,7 +19,9 @@ class HeldOutputTest : public ::testing::Test {
   }
   std::vector<std::string> release(uint64_t durable) {
     std::vector<std::string> out;
-    held.release(durable, [&](OutputBatch::Item&, std::string_view bytes) { out.emplace_back(bytes); });
+    held.release(durable, [&](OutputBatch& from, const OutputBatch::Item& item) {
+      out.emplace_back(from.bytes_of(item));
+    });
     return out;
   }
 
@@ -68,8 +70,8 @@ TEST_F(HeldOutputTest, LargeItemsAndClosesKeepTheirPlace) {
   held.hold(staged, 2);
   std::vector<std::string> out;
   std::vector<bool> closes;
-  held.release(2, [&](OutputBatch::Item& item, std::string_view bytes) {
-    out.emplace_back(bytes);
+  held.release(2, [&](OutputBatch& from, const OutputBatch::Item& item) {
+    out.emplace_back(from.bytes_of(item));
     closes.push_back(item.close);
   });
   EXPECT_EQ(out, (Strings{"small", large, ""}));

@@ -1,6 +1,6 @@
 // OutputBatch: small items share one buffer, large ones keep (and hand on)
-// their own string, held items can own their bytes, order is kept, and the
-// same bytes sent to many connections are stored once.
+// their own string, items taken into another batch outlive their first one,
+// order is kept, and the same bytes sent to many connections are stored once.
 #include "server/output_batch.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +10,8 @@ namespace {
 
 std::vector<std::string> contents(OutputBatch& batch) {
   std::vector<std::string> out;
-  for (const auto& item : batch.items()) out.push_back(item.close ? "<close>" : std::string(batch.bytes_of(item)));
+  for (const auto& item : batch.items())
+    out.push_back(item.close ? "<close>" : std::string(batch.bytes_of(item)));
   return out;
 }
 
@@ -22,31 +23,33 @@ TEST(OutputBatch, KeepsOrderOfSmallLargeAndCloseItems) {
   batch.add_close(1);
   batch.add(3, "bc", false);
   EXPECT_EQ(contents(batch), (std::vector<std::string>{"a", large, "<close>", "bc"}));
-  EXPECT_TRUE(batch.items()[0].own.empty());  // in the shared buffer
-  EXPECT_EQ(batch.items()[1].own, large);
+  EXPECT_FALSE(batch.items()[0].owned);  // in the shared buffer
+  EXPECT_TRUE(batch.items()[1].owned);
   EXPECT_TRUE(batch.items()[1].droppable);
+  EXPECT_FALSE(batch.items()[3].droppable);
 }
 
 TEST(OutputBatch, TakeMovesALargeStringWithoutCopyingIt) {
   OutputBatch from, to;
   from.add(7, std::string(4096, 'x'), false);
-  const char* data = from.items()[0].own.data();
-  to.take(from.items()[0], from.bytes_of(from.items()[0]));
+  const char* data = from.bytes_of(from.items()[0]).data();
+  to.take(from, from.items()[0]);
   ASSERT_EQ(to.items().size(), 1u);
-  EXPECT_EQ(to.items()[0].own.data(), data);
+  EXPECT_EQ(to.bytes_of(to.items()[0]).data(), data);
+  EXPECT_EQ(to.take_owned(to.items()[0]).data(), data);
   EXPECT_EQ(to.items()[0].id, 7u);
 }
 
-TEST(OutputBatch, AHeldItemOwnsItsBytesAndOutlivesItsBatch) {
-  OutputBatch staged, routed;
-  staged.add(1, "held", false);
-  OutputBatch::Item held = staged.items()[0];
-  staged.make_own(held);
+TEST(OutputBatch, ATakenItemOutlivesItsFirstBatch) {
+  OutputBatch staged, held;
+  staged.add(1, "held", true);
+  staged.add_close(2);
+  for (const auto& item : staged.items()) held.take(staged, item);
   staged.clear();
   staged.add(1, "overwrites the buffer", false);
-  routed.take(held, held.own);
-  EXPECT_EQ(contents(routed), (std::vector<std::string>{"held"}));
-  EXPECT_TRUE(routed.items()[0].own.empty());  // small again: copied into the buffer
+  EXPECT_EQ(contents(held), (std::vector<std::string>{"held", "<close>"}));
+  EXPECT_TRUE(held.items()[0].droppable);
+  EXPECT_EQ(held.items()[1].id, 2u);
 }
 
 TEST(OutputBatch, TheSameBytesForManyConnectionsAreStoredOnce) {
@@ -54,11 +57,11 @@ TEST(OutputBatch, TheSameBytesForManyConnectionsAreStoredOnce) {
   const std::string publish = "one message for every subscriber";
   for (net::ConnectionId id = 1; id <= 3; ++id) staged.add(id, publish, false);
   EXPECT_EQ(contents(staged), (std::vector<std::string>(3, publish)));
-  EXPECT_EQ(staged.items()[2].offset, staged.items()[0].offset);
+  EXPECT_EQ(staged.items()[2].where, staged.items()[0].where);
   // Handed on to another batch, they stay shared there too.
-  for (auto& item : staged.items()) routed.take(item, staged.bytes_of(item));
+  for (const auto& item : staged.items()) routed.take(staged, item);
   EXPECT_EQ(contents(routed), (std::vector<std::string>(3, publish)));
-  EXPECT_EQ(routed.items()[2].offset, routed.items()[0].offset);
+  EXPECT_EQ(routed.items()[2].where, routed.items()[0].where);
 }
 
 TEST(OutputBatch, AReusedBufferWithOtherBytesIsCopiedAgain) {
@@ -69,6 +72,11 @@ TEST(OutputBatch, AReusedBufferWithOtherBytesIsCopiedAgain) {
   batch.add(2, scratch, false);
   batch.add(3, "first", false);  // same bytes from elsewhere: a copy of its own
   EXPECT_EQ(contents(batch), (std::vector<std::string>{"first", "other", "first"}));
+}
+
+TEST(OutputBatch, AnItemIsSixteenBytes) {
+  // A fan-out writes one per subscriber: the size is part of its cost.
+  EXPECT_EQ(sizeof(OutputBatch::Item), 16u);
 }
 
 TEST(OutputBatch, SwapAndClearLeaveAnEmptyBatch) {

@@ -33,7 +33,8 @@ TEST(TurnInput, GivesBackEveryReadInOrderWithItsConnection) {
   read_buffer = "third";
   input.add(1, bytes_of(read_buffer));
   EXPECT_FALSE(input.empty());
-  const std::vector<std::pair<net::ConnectionId, std::string>> expected{{1, "first"}, {2, "second"}, {1, "third"}};
+  const std::vector<std::pair<net::ConnectionId, std::string>> expected{
+      {1, "first"}, {2, "second"}, {1, "third"}};
   EXPECT_EQ(taken(input), expected);
   EXPECT_TRUE(input.empty());
   EXPECT_TRUE(taken(input).empty());
