@@ -6,7 +6,15 @@ namespace stellwerk::store::coding {
 void Writer::grow(size_t more) {
   // Some room beyond the request, so that the next small record fits without another call.
   constexpr size_t kSlack = 64;
+  // Without zeroing it: the encoders write every byte they reserve before
+  // the destructor gives back the rest, and zeroing it for each record showed
+  // in profiles of the broker's thread (memset, 1 % of a stored delivery).
+  // resize_and_overwrite is C++23, so this file is compiled as such (CMakeLists.txt).
+#if defined(__cpp_lib_string_resize_and_overwrite)
+  out_.resize_and_overwrite(end_ + more + kSlack, [](char*, size_t size) { return size; });
+#else
   out_.resize(end_ + more + kSlack);
+#endif
 }
 
 std::string_view Reader::take(size_t size) {

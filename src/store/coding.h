@@ -62,8 +62,12 @@ inline T load_fixed(const char* p) {
 }
 
 // Overwrites 4 or 8 bytes at `offset` (for header fields known only later).
-inline void patch_u32(std::string& out, size_t offset, uint32_t value) { store_fixed(out.data() + offset, value); }
-inline void patch_u64(std::string& out, size_t offset, uint64_t value) { store_fixed(out.data() + offset, value); }
+inline void patch_u32(std::string& out, size_t offset, uint32_t value) {
+  store_fixed(out.data() + offset, value);
+}
+inline void patch_u64(std::string& out, size_t offset, uint64_t value) {
+  store_fixed(out.data() + offset, value);
+}
 
 inline uint32_t load_u32(const char* p) { return load_fixed<uint32_t>(p); }
 inline uint64_t load_u64(const char* p) { return load_fixed<uint64_t>(p); }
@@ -75,7 +79,8 @@ inline constexpr size_t kMaxVarintSize = 10;
 // every field, which showed in profiles of the broker's thread (a few records
 // per delivery). reserve(n) makes room for n more bytes; the writes after it
 // check nothing, so a record's encoder reserves its worst case first. The
-// destructor gives back what was reserved and not written.
+// destructor gives back what was reserved and not written. Reserved space is
+// not zeroed: whatever the writer keeps it must have written.
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out), end_(out.size()) {}
@@ -112,7 +117,8 @@ class Writer {
     std::memcpy(out_.data() + end_, bytes.data(), bytes.size());
     end_ += bytes.size();
   }
-  // `size` bytes left as they are (zero in fresh space), to be patched later.
+  // `size` bytes left unwritten (not zeroed: reserve() does not clear), to
+  // be patched later.
   void skip(size_t size) { end_ += size; }
 
  private:

@@ -53,7 +53,7 @@ void append_unsealed_as(std::string& out, RecordType type, Encode&& encode) {
   {
     coding::Writer writer(out);
     writer.reserve(kHeaderSize);
-    writer.skip(kHeaderSize);  // zeros: the sequence and CRC come with seal()
+    writer.skip(kHeaderSize);  // length and type come below, sequence and CRC with seal()
     encode(writer);
   }
   detail::finish_unsealed(out, start, type, false);
