@@ -44,16 +44,13 @@ class OutputBatch {
       add_owned(id, std::string(bytes), droppable);
       return;
     }
-    Item item{.id = id, .where = store(bytes), .size = static_cast<uint32_t>(bytes.size())};
-    item.droppable = droppable;
-    items_.push_back(item);
+    items_.push_back(Item{.id = id,
+                          .where = store(bytes),
+                          .size = static_cast<uint32_t>(bytes.size()),
+                          .droppable = droppable});
   }
 
-  void add_close(net::ConnectionId id) {
-    Item item{.id = id};
-    item.close = true;
-    items_.push_back(item);
-  }
+  void add_close(net::ConnectionId id) { items_.push_back(Item{.id = id, .close = true}); }
 
   // Takes over an item of batch `from`. Large bytes are moved, not copied.
   void take(OutputBatch& from, const Item& item) {
@@ -94,11 +91,9 @@ class OutputBatch {
 
  private:
   void add_owned(net::ConnectionId id, std::string bytes, bool droppable) {
-    Item item{.id = id, .where = static_cast<uint32_t>(owned_.size())};
-    item.owned = true;
-    item.droppable = droppable;
+    items_.push_back(
+        Item{.id = id, .where = static_cast<uint32_t>(owned_.size()), .owned = true, .droppable = droppable});
     owned_.push_back(std::move(bytes));
-    items_.push_back(item);
   }
 
   // The offset of `bytes` in the buffer: that of the bytes stored last when
