@@ -37,6 +37,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "bench/delivery_frame.h"
 #include "bench/histogram.h"
 #include "bench/id_queue.h"
 #include "bench/options.h"
@@ -172,7 +173,7 @@ class Runner {
   void on_connack(Link& link, const mqtt::Connack& connack);
   void on_suback(Link& link, const mqtt::Suback& suback);
   void handle_publish(Link& link, std::span<const uint8_t> frame);
-  void on_publish(Link& link, const mqtt::PublishFrame& publish);
+  void on_publish(Link& link, const DeliveryFrame& publish);
   void on_ack(Link& link, const mqtt::Ack& ack);
   void on_publisher_ack(Publisher& publisher, const mqtt::Ack& ack);
   void link_ready(Link& link);

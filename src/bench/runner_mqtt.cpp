@@ -115,20 +115,16 @@ void Runner::link_ready(Link& link) {
 }
 
 void Runner::handle_publish(Link& link, std::span<const uint8_t> frame) {
-  mqtt::PublishFrame publish;
-  if (auto decoded = mqtt::decode_publish_frame(frame, options_.version, publish); !decoded) {
-    return fail_link(link, "undecodable PUBLISH from the broker: " + decoded.error().why);
-  }
-  on_publish(link, publish);
+  const std::optional<DeliveryFrame> publish = read_delivery_frame(frame, options_.version);
+  if (!publish) return fail_link(link, "undecodable PUBLISH from the broker");
+  on_publish(link, *publish);
 }
 
-void Runner::on_publish(Link& link, const mqtt::PublishFrame& publish) {
+void Runner::on_publish(Link& link, const DeliveryFrame& publish) {
   if (publish.qos == mqtt::QoS::at_least_once) puback_.append_to(link.output, publish.packet_id);
   if (publish.qos == mqtt::QoS::exactly_once) pubrec_.append_to(link.output, publish.packet_id);
   if (publish.qos != mqtt::QoS::at_most_once) mark_dirty(link);
-  const auto payload =
-      std::span(reinterpret_cast<const uint8_t*>(publish.payload.data()), publish.payload.size());
-  const std::optional<Stamp> stamp = read_stamp(payload);
+  const std::optional<Stamp> stamp = read_stamp(publish.payload);
   if (link.role != Role::subscriber || !stamp) {
     ++counters_.foreign;
     return;

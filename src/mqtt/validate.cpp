@@ -7,7 +7,6 @@
 #include "mqtt/validate.h"
 
 #include <algorithm>
-
 #include <cstdint>
 #include <cstring>
 
@@ -17,15 +16,26 @@ namespace {
 constexpr size_t kMaxStringBytes = 65'535;
 constexpr std::string_view kSharePrefix = "$share/";
 
-// True when none of the 8 bytes has the high bit set or is zero.
-bool is_plain_ascii_word(const unsigned char* bytes) {
+constexpr uint64_t kHigh = 0x8080808080808080ULL;
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+
+uint64_t load_word(const unsigned char* bytes) {
   uint64_t word;
   std::memcpy(&word, bytes, sizeof word);
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  uint64_t has_zero = (word - kOnes) & ~word & kHigh;
-  return ((word & kHigh) | has_zero) == 0;
+  return word;
 }
+
+// Nonzero exactly when some byte of `word` is zero (which byte it marks is
+// not exact, which no caller needs).
+uint64_t zero_byte_mask(uint64_t word) { return (word - kOnes) & ~word & kHigh; }
+
+// True when none of the 8 bytes has the high bit set or is zero.
+bool is_plain_ascii_word(const unsigned char* bytes) {
+  const uint64_t word = load_word(bytes);
+  return ((word & kHigh) | zero_byte_mask(word)) == 0;
+}
+
+bool is_wildcard(char c) { return c == '+' || c == '#'; }
 
 // Length of the sequence a lead byte starts, or 0 for a byte that cannot lead.
 size_t sequence_length(unsigned char lead) {
@@ -93,12 +103,16 @@ bool is_valid_utf8(std::string_view text) {
   return is_valid_utf8_tail(bytes + i, text.size() - i);
 }
 
-// A plain loop: find_first_of("+#") costs one memchr per character.
+// Eight bytes at a time: every PUBLISH topic passes here, and
+// find_first_of("+#") costs one memchr per character.
 bool has_wildcard(std::string_view filter) {
-  for (char c : filter) {
-    if (c == '+' || c == '#') return true;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(filter.data());
+  size_t i = 0;
+  for (; i + 8 <= filter.size(); i += 8) {
+    const uint64_t word = load_word(bytes + i);
+    if ((zero_byte_mask(word ^ (kOnes * '+')) | zero_byte_mask(word ^ (kOnes * '#'))) != 0) return true;
   }
-  return false;
+  return std::any_of(filter.begin() + static_cast<ptrdiff_t>(i), filter.end(), is_wildcard);
 }
 
 bool topic_level_less(std::string_view a, std::string_view b) {
