@@ -18,10 +18,17 @@
 // member, round-robin in subscription order, preferring members the caller
 // says are eligible (for example: connected, with room in their queue).
 //
-// Not thread-safe; match() mutates (round-robin cursors, scratch vectors), so
-// it needs the same exclusive access as subscribe().
+// Recent matches are remembered (MatchCache): a topic published again, while
+// no subscription changed, replays the non-shared subscriptions the walk
+// found instead of walking again. Devices publish to the same few topics over
+// and over, and a walk costs a hash lookup per level.
+//
+// Not thread-safe; match() mutates (round-robin cursors, scratch vectors, the
+// cache), so it needs the same exclusive access as subscribe().
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +62,7 @@ class SubscriptionTree {
         shared ? group_for(node.subscriptions, shared->group).members : node.subscriptions.direct;
     const bool added = list.upsert(subscriber, std::move(value));
     if (added) ++size_;
+    cache_.forget_all();
     return added;
   }
 
@@ -68,6 +76,7 @@ class SubscriptionTree {
                                 : node->subscriptions.direct.erase(subscriber, RemovalOrder::any).has_value();
     if (!removed) return false;
     --size_;
+    cache_.forget_all();
     prune(node);
     return true;
   }
@@ -80,20 +89,29 @@ class SubscriptionTree {
   // modify this tree.
   template <typename Visit, typename Eligible>
   void match(std::string_view topic, Visit&& visit, Eligible&& eligible) {
-    frontier_.clear();
-    frontier_.push_back(root_.get());
-    LevelCursor levels(topic);
-    bool first_level = true;
-    while (levels.has_next() && !frontier_.empty()) {
-      const std::string_view level = levels.next();
-      const bool wildcards_match = !(first_level && is_dollar_level(level));
-      advance_frontier(level, wildcards_match, visit, eligible);
-      first_level = false;
+    typename Cache::Slot& slot = cache_.slot_for(topic);
+    if (cache_.holds(slot, topic)) {
+      for (const Match& found : slot.matches) visit(found.id, *found.value, std::string_view{});
+      return;
     }
-    for (Node* node : frontier_) {
-      deliver(node->subscriptions, visit, eligible);
-      // "a/#" also matches "a" itself [MQTT-4.7.1-2].
-      if (node->multi_level) deliver(node->multi_level->subscriptions, visit, eligible);
+    // Shared groups choose a member per message: a topic that reaches one is
+    // walked every time.
+    bool reached_group = false;
+    std::vector<Match>& recorded = slot.matches;
+    recorded.clear();
+    auto record = [&](SubscriberId id, const Value& value, std::string_view group) {
+      if (group.empty()) {
+        recorded.push_back(Match{id, &value});
+      } else {
+        reached_group = true;
+      }
+      visit(id, value, group);
+    };
+    walk(topic, record, eligible);
+    if (reached_group) {
+      cache_.drop(slot);
+    } else {
+      cache_.keep(slot, topic);
     }
   }
 
@@ -123,6 +141,62 @@ class SubscriptionTree {
   }
 
  private:
+  // The value stays where the tree keeps it: any change that could move it
+  // also empties the cache.
+  struct Match {
+    SubscriberId id;
+    const Value* value;
+  };
+
+  // A direct-mapped table of the last topic seen per slot and its non-shared
+  // matches. Bounded (kSlots topics, each slot keeping the capacity of its
+  // strings), and emptied at once by any subscription change: each slot
+  // remembers the generation it was filled in.
+  struct Cache {
+    static constexpr size_t kSlots = 1024;
+    struct Slot {
+      uint64_t generation = 0;  // 0: empty
+      std::string topic;
+      std::vector<Match> matches;
+    };
+
+    Slot& slot_for(std::string_view topic) {
+      if (slots.empty()) slots.resize(kSlots);
+      return slots[std::hash<std::string_view>{}(topic) % kSlots];
+    }
+    bool holds(const Slot& slot, std::string_view topic) const {
+      return slot.generation == generation && slot.topic == topic;
+    }
+    void keep(Slot& slot, std::string_view topic) {
+      slot.topic.assign(topic);
+      slot.generation = generation;
+    }
+    static void drop(Slot& slot) { slot.generation = 0; }
+    void forget_all() { ++generation; }
+
+    std::vector<Slot> slots;  // allocated by the first match
+    uint64_t generation = 1;
+  };
+
+  template <typename Visit, typename Eligible>
+  void walk(std::string_view topic, Visit& visit, Eligible& eligible) {
+    frontier_.clear();
+    frontier_.push_back(root_.get());
+    LevelCursor levels(topic);
+    bool first_level = true;
+    while (levels.has_next() && !frontier_.empty()) {
+      const std::string_view level = levels.next();
+      const bool wildcards_match = !(first_level && is_dollar_level(level));
+      advance_frontier(level, wildcards_match, visit, eligible);
+      first_level = false;
+    }
+    for (Node* node : frontier_) {
+      deliver(node->subscriptions, visit, eligible);
+      // "a/#" also matches "a" itself [MQTT-4.7.1-2].
+      if (node->multi_level) deliver(node->multi_level->subscriptions, visit, eligible);
+    }
+  }
+
   struct SharedGroup {
     std::string name;
     SubscriberList<Value> members;
@@ -281,6 +355,7 @@ class SubscriptionTree {
   size_t size_ = 0;
   std::vector<Node*> frontier_;
   std::vector<Node*> next_frontier_;
+  Cache cache_;
 };
 
 }  // namespace stellwerk::topics

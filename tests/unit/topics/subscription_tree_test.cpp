@@ -1,5 +1,5 @@
 // SubscriptionTree: the matching rules of MQTT 4.7, shared subscriptions
-// (4.8.2), replacement on re-subscribe and pruning on unsubscribe.
+// (4.8.2), replacement on re-subscribe, pruning on unsubscribe and the match cache.
 //
 // Statement ids are the 3.1.1 ones unless marked v5; the v5 text numbers the
 // same '#' rule [MQTT-4.7.1-1] instead of [MQTT-4.7.1-2].
@@ -261,6 +261,63 @@ TEST(SubscriptionTreeTopics, HoldsMoveOnlyValues) {
   tree.match("a/b",
              [&](SubscriberId, const std::unique_ptr<int>& value, std::string_view) { sum += *value; });
   EXPECT_EQ(sum, 400 - 3 + 300 - 1);  // odd ids 1..39 sum to 400
+}
+
+// The match cache: a topic matched again gives what a fresh walk would,
+// whatever changed in between.
+TEST(SubscriptionTreeCache, ARepeatedMatchSeesANewSubscription) {
+  Tree tree;
+  EXPECT_TRUE(tree.subscribe("a/+", 1, "plus"));
+  EXPECT_THAT(deliveries(tree, "a/b"), ElementsAre(Delivery{1, "plus", ""}));
+  EXPECT_TRUE(tree.subscribe("a/#", 2, "hash"));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{1, "plus", ""}, Delivery{2, "hash", ""}));
+}
+
+TEST(SubscriptionTreeCache, ARepeatedMatchSeesAReplacedValueAndAnUnsubscribe) {
+  Tree tree;
+  EXPECT_TRUE(tree.subscribe("a/b", 1, "first"));
+  EXPECT_TRUE(tree.subscribe("a/b", 2, "other"));
+  EXPECT_THAT(deliveries(tree, "a/b"), ElementsAre(Delivery{1, "first", ""}, Delivery{2, "other", ""}));
+  EXPECT_FALSE(tree.subscribe("a/b", 1, "second"));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{1, "second", ""}, Delivery{2, "other", ""}));
+  EXPECT_TRUE(tree.unsubscribe("a/b", 2));
+  EXPECT_THAT(deliveries(tree, "a/b"), ElementsAre(Delivery{1, "second", ""}));
+  EXPECT_TRUE(tree.unsubscribe("a/b", 1));
+  EXPECT_THAT(deliveries(tree, "a/b"), IsEmpty());
+}
+
+// [MQTT-4.8.2-1] (v5): each message of a shared subscription goes to one
+// member; repeated messages on one topic still take turns.
+TEST(SubscriptionTreeCache, SharedGroupsStillTakeTurnsOnARepeatedTopic) {
+  Tree tree;
+  EXPECT_TRUE(tree.subscribe("$share/g/a/b", 1, "m1"));
+  EXPECT_TRUE(tree.subscribe("$share/g/a/b", 2, "m2"));
+  EXPECT_TRUE(tree.subscribe("a/b", 3, "direct"));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{3, "direct", ""}, Delivery{1, "m1", "g"}));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{3, "direct", ""}, Delivery{2, "m2", "g"}));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{3, "direct", ""}, Delivery{1, "m1", "g"}));
+}
+
+// More topics than the cache has slots, each matched twice in turn: topics
+// that share a slot evict each other and must never answer for each other.
+TEST(SubscriptionTreeCache, TopicsSharingASlotKeepTheirOwnMatches) {
+  Tree tree;
+  constexpr SubscriberId kTopics = 5000;
+  for (SubscriberId id = 0; id < kTopics; ++id)
+    EXPECT_TRUE(tree.subscribe("t/" + std::to_string(id), id, "v"));
+  for (int round = 0; round < 2; ++round) {
+    for (SubscriberId id = 0; id < kTopics; ++id) {
+      const auto found = deliveries(tree, "t/" + std::to_string(id));
+      ASSERT_EQ(found.size(), 1u) << id;
+      EXPECT_EQ(found[0].subscriber, id);
+    }
+  }
+  EXPECT_THAT(deliveries(tree, "t/none"), IsEmpty());
 }
 
 }  // namespace
