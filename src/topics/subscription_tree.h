@@ -18,7 +18,7 @@
 // member, round-robin in subscription order, preferring members the caller
 // says are eligible (for example: connected, with room in their queue).
 //
-// Recent matches are remembered (MatchCache): a topic published again, while
+// Recent matches are remembered (Cache, below): a topic published again, while
 // no subscription changed, replays the non-shared subscriptions the walk
 // found instead of walking again. Devices publish to the same few topics over
 // and over, and a walk costs a hash lookup per level.
