@@ -14,7 +14,6 @@ namespace stellwerk::broker {
 using mqtt::ReasonCode;
 using mqtt::Version;
 
-
 Broker::Broker(BrokerConfig config, Outbox& outbox, TimePoint now, AccessControl* access)
     : config_(std::move(config)), outbox_(outbox), access_(access), started_at_(now), next_sys_at_(now) {}
 
@@ -103,7 +102,8 @@ void Broker::handle_packet(Client& client, mqtt::Packet&& packet, TimePoint now)
         if constexpr (std::is_same_v<T, mqtt::Connect>) {
           handle_connect(client, std::move(p), now);
         } else if constexpr (std::is_same_v<T, mqtt::Publish>) {
-          mqtt::PublishFrame view{p.topic, p.payload, std::move(p.properties), p.qos, p.dup, p.retain, p.packet_id};
+          mqtt::PublishFrame view{p.topic,  p.payload,  std::move(p.properties), p.qos, p.dup,
+                                  p.retain, p.packet_id};
           handle_publish(client, view, now);
         } else if constexpr (std::is_same_v<T, mqtt::Ack>) {
           handle_ack(client, p, now);
@@ -131,7 +131,8 @@ std::optional<ReasonCode> Broker::check_connect(const mqtt::Connect& connect) co
   if (connect.client_id.empty()) {
     // 3.1 has no empty ids; 3.1.1 only with a clean session [MQTT-3.1.3-8].
     if (connect.version == Version::v31) return ReasonCode::client_identifier_not_valid;
-    if (connect.version == Version::v311 && !connect.clean_start) return ReasonCode::client_identifier_not_valid;
+    if (connect.version == Version::v311 && !connect.clean_start)
+      return ReasonCode::client_identifier_not_valid;
   }
   if (connect.version == Version::v31 && connect.client_id.size() > 23) {
     return ReasonCode::client_identifier_not_valid;
@@ -144,8 +145,8 @@ std::optional<ReasonCode> Broker::check_connect(const mqtt::Connect& connect) co
   }
   // mosquitto refuses 3.1.x clients whose keep-alive exceeds max_keepalive;
   // v5 clients are told the server's value instead.
-  const bool keep_alive_too_long =
-      config_.max_keepalive < 65535 && (connect.keep_alive > config_.max_keepalive || connect.keep_alive == 0);
+  const bool keep_alive_too_long = config_.max_keepalive < 65535 &&
+                                   (connect.keep_alive > config_.max_keepalive || connect.keep_alive == 0);
   if (!v5 && keep_alive_too_long) return ReasonCode::client_identifier_not_valid;
   return std::nullopt;
 }
@@ -317,7 +318,8 @@ void Broker::handle_disconnect(Client& client, const mqtt::Disconnect& disconnec
   if (session && disconnect.properties.session_expiry_interval) {
     // [MQTT-3.14.2-2]: a session created with expiry 0 cannot be given one now.
     if (session->lifetime().expiry_interval == 0 && *disconnect.properties.session_expiry_interval != 0) {
-      fail_connection(client, ReasonCode::protocol_error, "DISCONNECT sets expiry on a zero-expiry session", now);
+      fail_connection(client, ReasonCode::protocol_error, "DISCONNECT sets expiry on a zero-expiry session",
+                      now);
       return;
     }
     session->lifetime().expiry_interval = *disconnect.properties.session_expiry_interval;
@@ -364,7 +366,7 @@ void Broker::on_close(ConnectionId id, std::string_view why, TimePoint now) {
 void Broker::end_connection(ConnectionId id, bool publish_will_now, TimePoint now) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  std::unique_ptr<Client> client = std::move(it->second);
+  std::unique_ptr<Client> client = std::move(it.value());
   clients_.erase(it);
   client->protocol.mark_closed();
   if (client->session) detach_session(*client->session, publish_will_now, now);
@@ -400,7 +402,8 @@ void Broker::publish_will(session::Session& session, TimePoint now) {
   mqtt::Will will = std::move(*lifetime.will);
   lifetime.will.reset();
   lifetime.will_due_at.reset();
-  route(session::make_message(will.topic, will.payload, will.qos, will.retain, &will.properties, now, session.id()),
+  route(session::make_message(will.topic, will.payload, will.qos, will.retain, &will.properties, now,
+                              session.id()),
         now);
 }
 
@@ -467,7 +470,8 @@ void Broker::expire_connections(TimePoint now) {
 namespace {
 
 std::optional<TimePoint> next_deadline(const session::Lifetime& lifetime) {
-  if (lifetime.will_due_at && lifetime.expires_at) return std::min(*lifetime.will_due_at, *lifetime.expires_at);
+  if (lifetime.will_due_at && lifetime.expires_at)
+    return std::min(*lifetime.will_due_at, *lifetime.expires_at);
   return lifetime.will_due_at ? lifetime.will_due_at : lifetime.expires_at;
 }
 

@@ -7,6 +7,8 @@
 // docs/design/threading.md). Every call takes `now`.
 #pragma once
 
+#include <tsl/robin_map.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -270,7 +272,7 @@ class Broker {
   void publish_sys_value(const std::string& topic, std::string value, TimePoint now);
 
   // persistence (persistence.cpp): the records not yet committed
-  store::Batch* batch();  // null without a store
+  store::Batch* batch();                                     // null without a store
   store::Batch* batch_for(const session::Session& session);  // null unless stored
   void commit_batch();  // at the end of each public call: commits or defers
   void record_session(const session::Session& session);
@@ -280,7 +282,7 @@ class Broker {
   session::Session* find_session(const std::string& client_id);
   Client* online_client(const session::Session& session);
 
-  using SessionsById = std::unordered_map<session::SessionId, session::Session*>;
+  using SessionsById = tsl::robin_map<session::SessionId, session::Session*>;  // ids are dense counters
   // Which sessions have a connection attached. The mark is on the session
   // itself (Session::connection()), so no table per connection is needed;
   // this answers by session id, as routing asks, and keeps the count.
@@ -308,7 +310,10 @@ class Broker {
   bool defer_commits_ = false;
   TimePoint started_at_;
   TimePoint next_sys_at_;
-  std::unordered_map<ConnectionId, std::unique_ptr<Client>> clients_;
+  // Looked up for every packet: open addressing on the id (a power-of-two
+  // mask, no division, no node to chase) costs one probe where the ids are
+  // the net layer's dense slot numbers.
+  tsl::robin_map<ConnectionId, std::unique_ptr<Client>> clients_;
   session::SessionTable sessions_;  // owns every session, by client id
   SessionsById sessions_by_id_;
   OnlineSessions online_{sessions_by_id_};
