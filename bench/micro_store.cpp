@@ -6,9 +6,10 @@
 // but numbers, checksums and write()s the batch on the calling thread, so
 // the figure is the recording work the worker does itself (as in the broker,
 // a snapshot source is attached, so no mirror copies the frames). Items are
-// deliveries; the log goes to a temporary directory on the real file system.
+// deliveries; the log goes to a temporary directory on the real file system,
+// or, in the Discarded variant, nowhere (DiscardingEnv), which leaves out
+// the kernel's write and shows the encoding and checksums alone.
 #include <benchmark/benchmark.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -41,8 +42,37 @@ class EmptySource : public store::SnapshotSource {
   };
 };
 
+// A file system that accepts every operation and keeps nothing: the store
+// opens on an empty directory and everything it writes goes nowhere.
+class DiscardingEnv final : public store::Env {
+ public:
+  store::IoResult<std::unique_ptr<store::WritableFile>> create(const std::string&) override {
+    return std::unique_ptr<store::WritableFile>(std::make_unique<DiscardedFile>());
+  }
+  store::IoResult<std::string> read_all(const std::string& path) override {
+    return stellwerk::fail(store::IoError{"read " + path + ": nothing is kept"});
+  }
+  store::IoResult<std::vector<std::string>> list(const std::string&) override {
+    return std::vector<std::string>{};
+  }
+  store::IoStatus create_dir(const std::string&) override { return {}; }
+  store::IoStatus rename(const std::string&, const std::string&) override { return {}; }
+  store::IoStatus remove(const std::string&) override { return {}; }
+  store::IoStatus sync_dir(const std::string&) override { return {}; }
+
+ private:
+  struct DiscardedFile final : store::WritableFile {
+    store::IoStatus append(std::string_view data) override {
+      benchmark::DoNotOptimize(data.data());
+      return {};
+    }
+    store::IoStatus sync() override { return {}; }
+    store::IoStatus close() override { return {}; }
+  };
+};
+
 struct Fixture {
-  Fixture() {
+  explicit Fixture(store::Env& env) : env(env) {
     char pattern[] = "/tmp/micro_store.XXXXXX";
     dir = ::mkdtemp(pattern);
     store::Options options;
@@ -50,7 +80,7 @@ struct Fixture {
     options.policy = store::SyncPolicy::interval;
     options.autosave_interval = std::chrono::seconds(0);
     options.max_log_bytes = 0;
-    auto opened = store::Store::open(store::posix_env(), options);
+    auto opened = store::Store::open(env, options);
     if (!opened) std::abort();
     db = std::move(opened.value().store);
     db->attach_source(source);
@@ -61,6 +91,7 @@ struct Fixture {
     std::filesystem::remove_all(dir);
   }
 
+  store::Env& env;
   std::string dir;
   EmptySource source;
   std::unique_ptr<store::Store> db;
@@ -73,10 +104,10 @@ session::MessagePtr publish(int sequence) {
                                   {.qos = mqtt::QoS::at_least_once, .retain = false});
 }
 
-void BM_RecordQos1Deliveries(benchmark::State& state) {
+void record_qos1_deliveries(benchmark::State& state, store::Env& env) {
   stellwerk::log::set_min_level(stellwerk::log::Level::warning);
   const int per_turn = static_cast<int>(state.range(0));
-  Fixture fixture;
+  Fixture fixture(env);
   store::Batch batch = fixture.db->batch(store::TimeBase::now());
   std::vector<session::MessagePtr> messages;
   for (int i = 0; i < per_turn; ++i) messages.push_back(publish(i));
@@ -98,7 +129,15 @@ void BM_RecordQos1Deliveries(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * per_turn);
 }
+
+void BM_RecordQos1Deliveries(benchmark::State& state) { record_qos1_deliveries(state, store::posix_env()); }
 BENCHMARK(BM_RecordQos1Deliveries)->Arg(1)->Arg(20)->Arg(100);
+
+void BM_RecordQos1DeliveriesDiscarded(benchmark::State& state) {
+  DiscardingEnv env;
+  record_qos1_deliveries(state, env);
+}
+BENCHMARK(BM_RecordQos1DeliveriesDiscarded)->Arg(100)->Arg(1000);
 
 }  // namespace
 
