@@ -72,7 +72,7 @@ class DiscardingEnv final : public store::Env {
 };
 
 struct Fixture {
-  explicit Fixture(store::Env& env) : env(env) {
+  explicit Fixture(store::Env& env) {
     char pattern[] = "/tmp/micro_store.XXXXXX";
     dir = ::mkdtemp(pattern);
     store::Options options;
@@ -91,7 +91,6 @@ struct Fixture {
     std::filesystem::remove_all(dir);
   }
 
-  store::Env& env;
   std::string dir;
   EmptySource source;
   std::unique_ptr<store::Store> db;
