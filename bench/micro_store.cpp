@@ -8,7 +8,9 @@
 // a snapshot source is attached, so no mirror copies the frames). Items are
 // deliveries; the log goes to a temporary directory on the real file system,
 // or, in the Discarded variant, nowhere (DiscardingEnv), which leaves out
-// the kernel's write and shows the encoding and checksums alone.
+// the kernel's write and shows the encoding and checksums alone. The
+// SentAtOnce variant records each delivery with the one call the broker
+// makes for a delivery it sends without queueing it (Broker::deliver).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -103,7 +105,12 @@ session::MessagePtr publish(int sequence) {
                                   {.qos = mqtt::QoS::at_least_once, .retain = false});
 }
 
-void record_qos1_deliveries(benchmark::State& state, store::Env& env) {
+// How the broker records a delivery: queued, then sent (two calls the batch
+// joins into one record), or sent at once (one call).
+enum class Recording { queued_then_sent, sent_at_once };
+
+void record_qos1_deliveries(benchmark::State& state, store::Env& env,
+                            Recording recording = Recording::queued_then_sent) {
   stellwerk::log::set_min_level(stellwerk::log::Level::warning);
   const int per_turn = static_cast<int>(state.range(0));
   Fixture fixture(env);
@@ -116,6 +123,10 @@ void record_qos1_deliveries(benchmark::State& state, store::Env& env) {
     for (int i = 0; i < per_turn; ++i) {
       const std::string& client = fixture.clients[static_cast<size_t>(i % kSessions)];
       const session::Delivery delivery{messages[static_cast<size_t>(i)], mqtt::QoS::at_least_once, false, {}};
+      if (recording == Recording::sent_at_once) {
+        batch.push_inflight(client, delivery, ++packet_id, session::InflightState::awaiting_puback);
+        continue;
+      }
       batch.enqueue(client, delivery);
       batch.start_inflight(client, delivery.message, ++packet_id, session::InflightState::awaiting_puback);
     }
@@ -137,6 +148,12 @@ void BM_RecordQos1DeliveriesDiscarded(benchmark::State& state) {
   record_qos1_deliveries(state, env);
 }
 BENCHMARK(BM_RecordQos1DeliveriesDiscarded)->Arg(100)->Arg(1000);
+
+void BM_RecordQos1DeliveriesSentAtOnceDiscarded(benchmark::State& state) {
+  DiscardingEnv env;
+  record_qos1_deliveries(state, env, Recording::sent_at_once);
+}
+BENCHMARK(BM_RecordQos1DeliveriesSentAtOnceDiscarded)->Arg(100)->Arg(1000);
 
 }  // namespace
 

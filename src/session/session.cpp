@@ -73,6 +73,14 @@ std::optional<Delivery> Session::take_sendable(size_t window, TimePoint now) {
   return std::nullopt;
 }
 
+bool Session::sends_at_once(const Delivery& delivery, const QueueLimits& limits, size_t window,
+                            TimePoint now) const {
+  if (delivery.qos == mqtt::QoS::at_most_once || has_queued() || inflight_count() >= window) return false;
+  // An empty queue is never over max_messages; one message can be over max_bytes.
+  if (limits.max_bytes && delivery.message->footprint() > limits.max_bytes) return false;
+  return !delivery.message->expired(now);
+}
+
 Inflight& Session::start_inflight(Delivery delivery) {
   Inflight entry;
   entry.packet_id = allocate_packet_id();

@@ -49,10 +49,10 @@ struct Inflight {
 struct RetainedBacklog {
   std::string filter;
   mqtt::QoS max_qos = mqtt::QoS::at_most_once;
-  uint32_t identifier = 0;             // v5 Subscription Identifier, 0 = none
-  std::optional<std::string> cursor;   // the last topic fetched; nullopt = none yet
-  std::deque<MessagePtr> fetched;      // fetched in topic order, not sent yet
-  bool walk_done = false;              // the tree has nothing after the cursor
+  uint32_t identifier = 0;            // v5 Subscription Identifier, 0 = none
+  std::optional<std::string> cursor;  // the last topic fetched; nullopt = none yet
+  std::deque<MessagePtr> fetched;     // fetched in topic order, not sent yet
+  bool walk_done = false;             // the tree has nothing after the cursor
 };
 
 struct QueueLimits {
@@ -114,6 +114,11 @@ class Session {
   // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
   // only while fewer than `window` are in flight. Expired ones are skipped.
   std::optional<Delivery> take_sendable(size_t window, TimePoint now);
+  // Whether a QoS 1/2 `delivery` that enqueue() takes would come straight
+  // back from take_sendable(): nothing queued before it, room in the window,
+  // within the limits and not expired. The caller may then start it in
+  // flight without queueing it.
+  bool sends_at_once(const Delivery& delivery, const QueueLimits& limits, size_t window, TimePoint now) const;
 
   // --- retained backlogs, oldest first. Not stored: a session resumed after
   // a reconnect does not continue them: retained messages go out when a

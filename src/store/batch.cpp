@@ -69,7 +69,8 @@ bool Batch::has_body(MessageId id) {
   constexpr size_t kScanned = 16;
   // A message routed to many sessions is named once per session, in a row.
   if (!body_ids_.empty() && body_ids_.back() == id) return true;
-  if (body_ids_.size() <= kScanned) return std::find(body_ids_.begin(), body_ids_.end(), id) != body_ids_.end();
+  if (body_ids_.size() <= kScanned)
+    return std::find(body_ids_.begin(), body_ids_.end(), id) != body_ids_.end();
   if (body_index_.empty()) body_index_.insert(body_ids_.begin(), body_ids_.end());
   return body_index_.count(id) > 0;
 }
@@ -128,6 +129,15 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
   push.subscription_ids.assign(delivery.subscription_ids.begin(), delivery.subscription_ids.end());
 }
 
+void Batch::push_inflight(std::string_view client_id, const session::Delivery& delivery, uint16_t packet_id,
+                          session::InflightState state) {
+  const MessageId id = body_of(delivery.message);
+  add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
+    encode_queue_push_inflight(client_id, packet_id, state, id, delivery.qos, delivery.retain,
+                               delivery.subscription_ids, out);
+  });
+}
+
 void Batch::withdraw_enqueue() {
   if (!last_push_.pending) return;
   last_push_.pending = false;
@@ -151,8 +161,8 @@ bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t 
   push.pending = false;
   --records_;  // the push becomes this record
   add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
-    encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids,
-                               out);
+    encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain,
+                               push.subscription_ids, out);
   });
   return true;
 }
@@ -183,7 +193,8 @@ void Batch::set_inflight_state(std::string_view client_id, uint16_t packet_id, s
 
 void Batch::complete_inflight(std::string_view client_id, uint16_t packet_id) {
   if (extend_inflight_delete(client_id, packet_id)) return;
-  add_as(RecordType::inflight_delete, [&](coding::Writer& out) { encode_client_packet(client_id, packet_id, out); });
+  add_as(RecordType::inflight_delete,
+         [&](coding::Writer& out) { encode_client_packet(client_id, packet_id, out); });
   OpenDelete& open = open_delete_;
   open.frame = last_frame_;
   open.client_id.assign(client_id);

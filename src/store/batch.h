@@ -16,6 +16,8 @@
 // refer to the id alone.
 #pragma once
 
+#include <tsl/robin_set.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,8 +26,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <tsl/robin_set.h>
 
 #include "store/frame.h"
 #include "store/record.h"
@@ -91,6 +91,11 @@ class Batch {
 
   // --- a session's queue and in-flight window
   void enqueue(std::string_view client_id, const session::Delivery& delivery);
+  // enqueue() followed at once by start_inflight(): a delivery the session
+  // sends as soon as it takes it, recorded as one queue_push_inflight with
+  // nothing kept in between.
+  void push_inflight(std::string_view client_id, const session::Delivery& delivery, uint16_t packet_id,
+                     session::InflightState state);
   // Takes back the last enqueue(), when nothing was recorded after it (the
   // session refused the delivery). A body it added stays in the batch:
   // recovery drops a body that nothing refers to.
@@ -116,7 +121,7 @@ class Batch {
  private:
   friend class Store;
   friend class SnapshotWriter;  // takes the frames of a snapshot's slices
-  friend class BatchTest;  // builds batches on its own ids
+  friend class BatchTest;       // builds batches on its own ids
   // `bodies_wanted`, when given, says whether finish_into() must hand over
   // the messages themselves (BatchData::bodies, for the store's mirror):
   // without a mirror, holding each message costs two atomic operations.
@@ -173,7 +178,7 @@ class Batch {
     std::string client_id;
     uint16_t first_packet_id = 0;
     uint16_t count = 0;
-    size_t count_at = 0;      // offset of an inflight_delete_many's count
+    size_t count_at = 0;  // offset of an inflight_delete_many's count
   };
   OpenDelete open_delete_;
   std::string bytes_;

@@ -19,7 +19,8 @@ TEST(SessionPacketIds, NeverReusesAnIdInFlight) {
   for (size_t window : {4u, 31u, 32u, 33u, 1000u, 65535u}) {
     Session session(1, "c");
     std::set<uint16_t> in_flight;
-    for (size_t i = 0; i < window; ++i) ASSERT_TRUE(in_flight.insert(session.start_inflight(qos1_delivery()).packet_id).second);
+    for (size_t i = 0; i < window; ++i)
+      ASSERT_TRUE(in_flight.insert(session.start_inflight(qos1_delivery()).packet_id).second);
     // Complete every other one, then fill the window again: ids wrap around.
     for (auto it = in_flight.begin(); it != in_flight.end();) {
       ASSERT_TRUE(session.complete_inflight(*it, InflightState::awaiting_puback));
@@ -43,7 +44,8 @@ TEST(SessionPacketIds, ClearingFreesEveryId) {
 
 TEST(SessionPacketIds, RestoredIdsAreKnownInUse) {
   Session session(1, "c");
-  for (uint16_t id = 65500; id != 0; ++id) session.restore_inflight(Inflight{id, InflightState::awaiting_puback, qos1_delivery()});
+  for (uint16_t id = 65500; id != 0; ++id)
+    session.restore_inflight(Inflight{id, InflightState::awaiting_puback, qos1_delivery()});
   // last id is 65535: the next ones wrap to 1, skipping nothing in use.
   EXPECT_EQ(session.start_inflight(qos1_delivery()).packet_id, 1);
 }
@@ -86,6 +88,30 @@ TEST(SessionTraffic, CountersSurviveTheEndOfABacklog) {
   session.add_retained_backlog(RetainedBacklog{"a/#", mqtt::QoS::at_most_once, 0, std::nullopt, {}, true});
   EXPECT_TRUE(session.drop_retained_backlog("a/#"));
   EXPECT_EQ(session.counters().dropped_queue_full, 1u);
+}
+
+// sends_at_once() says when enqueue() then take_sendable() would hand the
+// delivery straight back, so the broker may skip the queue: never past a
+// queued message (order per subscription, [MQTT-4.6.0-6]), past a full
+// window, over max_bytes, or for an expired message.
+TEST(SessionTraffic, SendsAtOnceOnlyWhatTheQueueWouldHandBackAtOnce) {
+  Session session(1, "c");
+  QueueLimits limits;
+  const TimePoint now{std::chrono::seconds(100)};
+  EXPECT_TRUE(session.sends_at_once(qos1_delivery(), limits, 1, now));
+  auto qos0 = Message::create("t", {}, {});
+  EXPECT_FALSE(session.sends_at_once(Delivery{qos0, mqtt::QoS::at_most_once, false, {}}, limits, 1, now));
+  auto expired = Message::create("t", {}, {.qos = mqtt::QoS::at_least_once, .expires_at = now});
+  EXPECT_FALSE(session.sends_at_once(Delivery{expired, mqtt::QoS::at_least_once, false, {}}, limits, 1, now));
+  QueueLimits small;
+  small.max_bytes = 1;
+  EXPECT_FALSE(session.sends_at_once(qos1_delivery(), small, 1, now));
+
+  (void)session.start_inflight(qos1_delivery());
+  EXPECT_FALSE(session.sends_at_once(qos1_delivery(), limits, 1, now));  // the window is full
+  EXPECT_TRUE(session.sends_at_once(qos1_delivery(), limits, 2, now));
+  ASSERT_TRUE(session.enqueue(qos1_delivery(), limits, true));
+  EXPECT_FALSE(session.sends_at_once(qos1_delivery(), limits, 2, now));  // one waits before it
 }
 
 TEST(SessionTraffic, InboundQos2IdsWithoutOtherTraffic) {

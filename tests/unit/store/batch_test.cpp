@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 
 #include "store/frame.h"
 #include "store_test_util.h"
@@ -31,7 +30,8 @@ std::vector<frame::Frame> frames_of(std::string& bytes) {
 // The records of a batch, decoded.
 std::vector<Record> records_of(std::string bytes) {
   std::vector<Record> out;
-  for (const frame::Frame& frame : frames_of(bytes)) out.push_back(*decode_payload(frame.type, frame.payload));
+  for (const frame::Frame& frame : frames_of(bytes))
+    out.push_back(*decode_payload(frame.type, frame.payload));
   return out;
 }
 
@@ -138,6 +138,25 @@ TEST_F(BatchTest, AMessageQueuedAndSentAtOnceIsOneRecord) {
   EXPECT_EQ(sent.delivery, (DeliveryRef{*MessageIds::find(*message), mqtt::QoS::exactly_once, true, {7, 9}}));
 }
 
+TEST_F(BatchTest, ADeliverySentAtOnceWritesWhatAQueuedThenSentOneWrites) {
+  const auto message = make_message("t", "p", mqtt::QoS::exactly_once, false);
+  const session::Delivery delivery{message, mqtt::QoS::exactly_once, true, {7, 9}};
+  Batch queued_then_sent = batch();
+  queued_then_sent.enqueue("a", delivery);
+  queued_then_sent.start_inflight("a", message, 3, session::InflightState::awaiting_pubrec);
+  queued_then_sent.complete_inflight("b", 4);
+  Batch sent_at_once = batch();
+  sent_at_once.push_inflight("a", delivery, 3, session::InflightState::awaiting_pubrec);
+  sent_at_once.complete_inflight("b", 4);
+  EXPECT_EQ(sent_at_once.records(), 3u);
+  // Sealed: unsealed frames hold whatever the buffer held where sequence and CRC go.
+  std::string expected = finish(queued_then_sent);
+  std::string written = finish(sent_at_once);
+  frame::seal(expected, 1);
+  frame::seal(written, 1);
+  EXPECT_EQ(written, expected);
+}
+
 TEST_F(BatchTest, APushIsKeptWhenAnythingCameBetweenItAndTheSend) {
   const auto message = make_message("t", "p", mqtt::QoS::at_least_once, false);
   const auto other = make_message("u", "p", mqtt::QoS::at_least_once, false);
@@ -169,7 +188,8 @@ TEST_F(BatchTest, APushNotYetEncodedCountsAndEndsTheBatch) {
   EXPECT_EQ(frames[1].type, RecordType::queue_push);
   EXPECT_TRUE(frames[1].batch_end);
   const auto push = std::get<record::QueuePush>(*decode_payload(frames[1].type, frames[1].payload));
-  EXPECT_EQ(push, (record::QueuePush{"a", {*MessageIds::find(*message), mqtt::QoS::at_least_once, false, {5}}}));
+  EXPECT_EQ(push,
+            (record::QueuePush{"a", {*MessageIds::find(*message), mqtt::QoS::at_least_once, false, {5}}}));
   EXPECT_TRUE(b.empty());
 }
 
@@ -267,10 +287,12 @@ TEST_F(BatchTest, ABodyIsWrittenOnceAmongManyFreshMessages) {
     messages.push_back(make_message("t", std::to_string(i), mqtt::QoS::at_least_once, false));
     b.enqueue("a", {messages.back(), mqtt::QoS::at_least_once, false, {}});
   }
-  for (int i : {3, 20, 39}) b.enqueue("b", {messages[static_cast<size_t>(i)], mqtt::QoS::at_least_once, false, {}});
+  for (int i : {3, 20, 39})
+    b.enqueue("b", {messages[static_cast<size_t>(i)], mqtt::QoS::at_least_once, false, {}});
   const auto records = records_of(finish(b));
-  const auto bodies = std::count_if(records.begin(), records.end(),
-                                    [](const Record& r) { return std::holds_alternative<record::MessagePut>(r); });
+  const auto bodies = std::count_if(records.begin(), records.end(), [](const Record& r) {
+    return std::holds_alternative<record::MessagePut>(r);
+  });
   EXPECT_EQ(bodies, 40);
   EXPECT_EQ(records.size(), 83u);
 }
@@ -310,7 +332,8 @@ TEST_F(BatchTest, EachMessageKeepsTheIdItWasGiven) {
 TEST_F(BatchTest, ManyBodiesInOneBatchAreEachWrittenOnce) {
   // Past the scanned few, an index decides; both must agree.
   std::vector<session::MessagePtr> messages;
-  for (int i = 0; i < 40; ++i) messages.push_back(make_message(fmt::format("t/{}", i), "p", mqtt::QoS::at_least_once, true));
+  for (int i = 0; i < 40; ++i)
+    messages.push_back(make_message(fmt::format("t/{}", i), "p", mqtt::QoS::at_least_once, true));
   Batch b = batch();
   for (int round = 0; round < 2; ++round) {
     for (const auto& message : messages) b.enqueue("c", {message, mqtt::QoS::at_least_once, false, {}});
@@ -322,7 +345,8 @@ TEST_F(BatchTest, ManyBodiesInOneBatchAreEachWrittenOnce) {
 
 TEST_F(BatchTest, WithoutAMirrorNoMessageIsHeldButEachBodyIsStillWrittenOnce) {
   std::vector<session::MessagePtr> messages;
-  for (int i = 0; i < 40; ++i) messages.push_back(make_message(fmt::format("t/{}", i), "p", mqtt::QoS::at_least_once, true));
+  for (int i = 0; i < 40; ++i)
+    messages.push_back(make_message(fmt::format("t/{}", i), "p", mqtt::QoS::at_least_once, true));
   std::atomic<bool> bodies_wanted{false};
   Batch b = batch(bodies_wanted);
   for (int round = 0; round < 2; ++round) {
