@@ -250,6 +250,9 @@ class Broker {
   size_t send_window(const Client& client) const;
   void deliver(session::Session& session, session::Delivery delivery, TimePoint now);
   void pump(session::Session& session, TimePoint now);
+  // deliver() for a delivery the session would send at once (Session::sends_at_once).
+  void send_at_once(Client& client, session::Session& session, session::Delivery delivery,
+                    store::Batch* records, TimePoint now);
   // A QoS 0 PUBLISH is droppable at a full output unless `paced`: a retained
   // backlog's messages are sent only as the output drains.
   void send_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id, bool dup,

@@ -184,15 +184,12 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
   const bool online = online_.count(session.id()) > 0;
   // QoS 0 is never stored: only QoS 1/2 carry a promise across a restart.
   store::Batch* records = delivery.qos == QoS::at_most_once ? nullptr : batch_for(session);
-  // What enqueue() then pump() would do, without the queue in between and
-  // with one record instead of two for the batch to join: most QoS 1/2
-  // deliveries go to an online client with room in its window.
-  Client* client = online && delivery.qos != QoS::at_most_once ? online_client(session) : nullptr;
+  // What enqueue() then pump() would do, without the queue in between and,
+  // for QoS 1/2, with one record instead of two for the batch to join: most
+  // deliveries go to an online client with nothing queued.
+  Client* client = online ? online_client(session) : nullptr;
   if (client && session.sends_at_once(delivery, config_.queue, send_window(*client), now)) {
-    session::Inflight& entry = session.start_inflight(std::move(delivery));
-    if (records) records->push_inflight(session.client_id(), entry.delivery, entry.packet_id, entry.state);
-    send_publish(*client, entry.delivery, entry.packet_id, false, now);
-    if (session.has_retained_backlog()) send_backlog(*client, session, BacklogPace::acks, now);
+    send_at_once(*client, session, std::move(delivery), records, now);
     return;
   }
   // Recorded before the session takes the delivery over, so that keeping it
@@ -209,6 +206,19 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
     return;
   }
   if (online) pump(session, now);
+}
+
+void Broker::send_at_once(Client& client, session::Session& session, session::Delivery delivery,
+                          store::Batch* records, TimePoint now) {
+  if (delivery.qos == QoS::at_most_once) {
+    send_publish(client, delivery, 0, false, now);
+  } else {
+    session::Inflight& entry = session.start_inflight(std::move(delivery));
+    if (records) records->push_inflight(session.client_id(), entry.delivery, entry.packet_id, entry.state);
+    send_publish(client, entry.delivery, entry.packet_id, false, now);
+  }
+  // As in pump(): a retained backlog goes on behind what was queued.
+  if (session.has_retained_backlog()) send_backlog(client, session, BacklogPace::acks, now);
 }
 
 size_t Broker::send_window(const Client& client) const {

@@ -75,7 +75,8 @@ std::optional<Delivery> Session::take_sendable(size_t window, TimePoint now) {
 
 bool Session::sends_at_once(const Delivery& delivery, const QueueLimits& limits, size_t window,
                             TimePoint now) const {
-  if (delivery.qos == mqtt::QoS::at_most_once || has_queued() || inflight_count() >= window) return false;
+  if (has_queued()) return false;
+  if (delivery.qos != mqtt::QoS::at_most_once && inflight_count() >= window) return false;
   // An empty queue is never over max_messages; one message can be over max_bytes.
   if (limits.max_bytes && delivery.message->footprint() > limits.max_bytes) return false;
   return !delivery.message->expired(now);

@@ -114,10 +114,10 @@ class Session {
   // Takes the next queued delivery that may be sent now: QoS 0 always, QoS 1/2
   // only while fewer than `window` are in flight. Expired ones are skipped.
   std::optional<Delivery> take_sendable(size_t window, TimePoint now);
-  // Whether a QoS 1/2 `delivery` that enqueue() takes would come straight
-  // back from take_sendable(): nothing queued before it, room in the window,
-  // within the limits and not expired. The caller may then start it in
-  // flight without queueing it.
+  // Whether a `delivery` that enqueue() takes for an online client would
+  // come straight back from take_sendable(): nothing queued before it, room
+  // in the window (QoS 1/2), within the limits and not expired. The caller
+  // may then send it without queueing it.
   bool sends_at_once(const Delivery& delivery, const QueueLimits& limits, size_t window, TimePoint now) const;
 
   // --- retained backlogs, oldest first. Not stored: a session resumed after

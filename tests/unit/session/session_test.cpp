@@ -92,15 +92,15 @@ TEST(SessionTraffic, CountersSurviveTheEndOfABacklog) {
 
 // sends_at_once() says when enqueue() then take_sendable() would hand the
 // delivery straight back, so the broker may skip the queue: never past a
-// queued message (order per subscription, [MQTT-4.6.0-6]), past a full
-// window, over max_bytes, or for an expired message.
+// queued message (order per subscription, [MQTT-4.6.0-6]), at QoS 1/2 past
+// a full window, over max_bytes, or for an expired message.
 TEST(SessionTraffic, SendsAtOnceOnlyWhatTheQueueWouldHandBackAtOnce) {
   Session session(1, "c");
   QueueLimits limits;
   const TimePoint now{std::chrono::seconds(100)};
   EXPECT_TRUE(session.sends_at_once(qos1_delivery(), limits, 1, now));
-  auto qos0 = Message::create("t", {}, {});
-  EXPECT_FALSE(session.sends_at_once(Delivery{qos0, mqtt::QoS::at_most_once, false, {}}, limits, 1, now));
+  const Delivery qos0{Message::create("t", {}, {}), mqtt::QoS::at_most_once, false, {}};
+  EXPECT_TRUE(session.sends_at_once(qos0, limits, 1, now));
   auto expired = Message::create("t", {}, {.qos = mqtt::QoS::at_least_once, .expires_at = now});
   EXPECT_FALSE(session.sends_at_once(Delivery{expired, mqtt::QoS::at_least_once, false, {}}, limits, 1, now));
   QueueLimits small;
@@ -109,9 +109,11 @@ TEST(SessionTraffic, SendsAtOnceOnlyWhatTheQueueWouldHandBackAtOnce) {
 
   (void)session.start_inflight(qos1_delivery());
   EXPECT_FALSE(session.sends_at_once(qos1_delivery(), limits, 1, now));  // the window is full
+  EXPECT_TRUE(session.sends_at_once(qos0, limits, 1, now));              // QoS 0 takes no place in it
   EXPECT_TRUE(session.sends_at_once(qos1_delivery(), limits, 2, now));
   ASSERT_TRUE(session.enqueue(qos1_delivery(), limits, true));
   EXPECT_FALSE(session.sends_at_once(qos1_delivery(), limits, 2, now));  // one waits before it
+  EXPECT_FALSE(session.sends_at_once(qos0, limits, 2, now));             // and QoS 0 waits behind it too
 }
 
 TEST(SessionTraffic, InboundQos2IdsWithoutOtherTraffic) {
