@@ -250,6 +250,8 @@ class Broker {
   size_t send_window(const Client& client) const;
   void deliver(session::Session& session, session::Delivery delivery, TimePoint now);
   void pump(session::Session& session, TimePoint now);
+  // pump() for a session whose online client the caller has found already.
+  void pump_to(Client& client, session::Session& session, TimePoint now);
   // deliver() for a delivery the session would send at once (Session::sends_at_once).
   void send_at_once(Client& client, session::Session& session, session::Delivery delivery,
                     store::Batch* records, TimePoint now);

@@ -205,7 +205,7 @@ void Broker::deliver(session::Session& session, session::Delivery delivery, Time
     }
     return;
   }
-  if (online) pump(session, now);
+  if (client) pump_to(*client, session, now);
 }
 
 void Broker::send_at_once(Client& client, session::Session& session, session::Delivery delivery,
@@ -228,23 +228,25 @@ size_t Broker::send_window(const Client& client) const {
 }
 
 void Broker::pump(session::Session& session, TimePoint now) {
-  Client* client = online_client(session);
-  if (!client) return;
-  const size_t window = send_window(*client);
+  if (Client* client = online_client(session)) pump_to(*client, session, now);
+}
+
+void Broker::pump_to(Client& client, session::Session& session, TimePoint now) {
+  const size_t window = send_window(client);
   while (auto delivery = session.take_sendable(window, now)) {
     if (delivery->qos == QoS::at_most_once) {
-      send_publish(*client, *delivery, 0, false, now);
+      send_publish(client, *delivery, 0, false, now);
       continue;
     }
     session::Inflight& entry = session.start_inflight(std::move(*delivery));
     if (store::Batch* records = batch_for(session)) {
       records->start_inflight(session.client_id(), entry.delivery.message, entry.packet_id, entry.state);
     }
-    send_publish(*client, entry.delivery, entry.packet_id, false, now);
+    send_publish(client, entry.delivery, entry.packet_id, false, now);
   }
   // Queued messages first: the queue has a limit and drops at it, a backlog
   // waits in the retained tree.
-  if (session.has_retained_backlog()) send_backlog(*client, session, BacklogPace::acks, now);
+  if (session.has_retained_backlog()) send_backlog(client, session, BacklogPace::acks, now);
 }
 
 bool Broker::send_shared_publish(Client& client, const session::Delivery& delivery, uint16_t packet_id,

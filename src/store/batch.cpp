@@ -132,9 +132,15 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
 void Batch::push_inflight(std::string_view client_id, const session::Delivery& delivery, uint16_t packet_id,
                           session::InflightState state) {
   const MessageId id = body_of(delivery.message);
+  add_queue_push_inflight(client_id, packet_id, state, id, delivery.qos, delivery.retain,
+                          delivery.subscription_ids);
+}
+
+void Batch::add_queue_push_inflight(std::string_view client_id, uint16_t packet_id,
+                                    session::InflightState state, MessageId message, mqtt::QoS qos,
+                                    bool retain, std::span<const uint32_t> subscription_ids) {
   add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
-    encode_queue_push_inflight(client_id, packet_id, state, id, delivery.qos, delivery.retain,
-                               delivery.subscription_ids, out);
+    encode_queue_push_inflight(client_id, packet_id, state, message, qos, retain, subscription_ids, out);
   });
 }
 
@@ -160,10 +166,7 @@ bool Batch::send_pushed(std::string_view client_id, MessageId message, uint16_t 
   if (!push.pending || push.message != message || push.client_id != client_id) return false;
   push.pending = false;
   --records_;  // the push becomes this record
-  add_as(RecordType::queue_push_inflight, [&](coding::Writer& out) {
-    encode_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain,
-                               push.subscription_ids, out);
-  });
+  add_queue_push_inflight(client_id, packet_id, state, message, push.qos, push.retain, push.subscription_ids);
   return true;
 }
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -141,6 +142,9 @@ class Batch {
   void finish_into(BatchData& out);
   BatchData finish();
 
+  void add_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
+                               MessageId message, mqtt::QoS qos, bool retain,
+                               std::span<const uint32_t> subscription_ids);
   // Writes the queue_push just added for `message` as a queue_push_inflight,
   // when nothing came after it; false otherwise.
   bool send_pushed(std::string_view client_id, MessageId message, uint16_t packet_id,
