@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,7 +41,9 @@ TestClient::TestClient() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
 }
 
-TestClient::TestClient(uint16_t port) : TestClient() { EXPECT_TRUE(connect_to(port)) << std::strerror(errno); }
+TestClient::TestClient(uint16_t port) : TestClient() {
+  EXPECT_TRUE(connect_to(port)) << std::strerror(errno);
+}
 
 TestClient::~TestClient() { close_now(); }
 
@@ -49,7 +52,25 @@ bool TestClient::connect_to(uint16_t port) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return true;
+  return errno == EINTR && finish_interrupted_connect();
+}
+
+// A thread that made and closed an io_uring (io_uring_available() in the
+// batch tests) can have the ring's teardown pending as task work, which
+// interrupts its next blocking connect with EINTR. The handshake goes on in
+// the kernel regardless; wait for its outcome.
+bool TestClient::finish_interrupted_connect() {
+  pollfd writable{fd_, POLLOUT, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&writable, 1, 5000);
+  } while (ready < 0 && errno == EINTR);
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (ready != 1 || ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return false;
+  errno = error;
+  return error == 0;
 }
 
 bool TestClient::send_all(std::string_view bytes) {

@@ -10,9 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <latch>
 #include <map>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,6 +79,8 @@ class TestClient {
   void reset_now();  // SO_LINGER 0: the peer sees RST
 
  private:
+  bool finish_interrupted_connect();
+
   int fd_ = -1;
 };
 
