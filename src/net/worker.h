@@ -1,7 +1,8 @@
 // Worker: one thread running one edge-triggered epoll loop.
 //
-// DESIGN. A connection lives on one worker for its whole life; only that
-// worker's thread touches it, so nothing per-connection is locked. Other
+// DESIGN. A connection lives on one worker at a time (move_out/move_in hand
+// it to another); only that worker's thread touches it, so nothing
+// per-connection is locked. Other
 // threads reach a worker through post(). One loop turn is:
 //   1. epoll_wait (timeout: the next timer, or 0 when work is already waiting;
 //      with wakeup_coalescing, a worker that wakes often pauses first)
@@ -60,8 +61,8 @@ struct WorkerOptions {
   size_t read_buffer_bytes = 64 * 1024;
   size_t read_budget_per_turn = 256 * 1024;  // per socket, for fairness
   int max_events_per_wait = 256;
-  int max_accepts_per_turn = 64;             // per listener; the rest waits a turn
-  Duration close_timeout = seconds(2);       // close(): flush and linger at most this long
+  int max_accepts_per_turn = 64;                // per listener; the rest waits a turn
+  Duration close_timeout = seconds(2);          // close(): flush and linger at most this long
   Duration accept_backoff = milliseconds(100);  // pause after EMFILE/ENFILE
   // A worker whose last sleep was shorter than this, and finds nothing
   // waiting, pauses this long before it sleeps again (see wait_for_events).
@@ -75,11 +76,11 @@ struct WorkerOptions {
 
 // A snapshot of one worker's counters, for benchmarks and metrics.
 struct WorkerStats {
-  uint64_t loop_turns = 0;     // epoll_wait calls
-  uint64_t reads = 0;          // read() calls, batched ones included
-  uint64_t batches = 0;        // io_uring calls that carried several reads or writes
+  uint64_t loop_turns = 0;  // epoll_wait calls
+  uint64_t reads = 0;       // read() calls, batched ones included
+  uint64_t batches = 0;     // io_uring calls that carried several reads or writes
   uint64_t bytes_read = 0;
-  uint64_t writes = 0;         // sendmsg() calls, batched ones included
+  uint64_t writes = 0;  // sendmsg() calls, batched ones included
   uint64_t bytes_written = 0;
   uint64_t write_blocks = 0;   // writes that found the socket buffer full
   uint64_t accepts = 0;        // accept4() calls, failed ones included
@@ -91,6 +92,25 @@ struct WorkerStats {
 };
 
 struct Connection;  // net/connection.h; private to the worker
+
+// A connection on its way from one worker to another (Worker::move_out,
+// Worker::move_in): the socket and the output queued for it. Opaque outside
+// net. Dropped without move_in, it closes the socket.
+class MovingConnection {
+ public:
+  MovingConnection();
+  ~MovingConnection();
+  MovingConnection(MovingConnection&&) noexcept;
+  MovingConnection& operator=(MovingConnection&&) noexcept;
+
+  explicit operator bool() const { return connection_ != nullptr; }
+  ConnectionId id() const;
+
+ private:
+  friend class Worker;
+  explicit MovingConnection(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> connection_;
+};
 
 // Connection ids are dense. The low 32 bits are a slot, handed out again
 // once its connection is gone; the high bits count the slot's uses, so an
@@ -160,6 +180,18 @@ class Worker {
   // `fd` if it cannot be registered.
   ConnectionId adopt_socket(int fd, int listener_tag, const PeerAddress& peer);
 
+  // Moves a connection to another worker, under the same id and without
+  // on_open or on_close: move_out() takes it out of this worker's loop with
+  // the output queued for it; the socket keeps what arrives meanwhile, and
+  // the worker given it with move_in() reads that first. Call both from
+  // on_turn_end or a posted task, not from a callback that reads the
+  // connection. move_out() hands back nothing, and the connection stays,
+  // when it cannot move now: closing, paused, shut by the peer, behind
+  // transports (their handshake timers belong to this worker), or waiting
+  // for its socket buffer to drain.
+  MovingConnection move_out(ConnectionId id);
+  void move_in(MovingConnection moving);
+
   // Queue output, written at the end of the turn. Ignored for unknown or
   // closing connections. With transports, output queued before their
   // handshakes finish waits for them.
@@ -180,7 +212,7 @@ class Worker {
 
   // One-shot timer; `fn` runs on this thread at or after `when`.
   TimerId schedule(TimePoint when, std::function<void()> fn);
-  void cancel(TimerId id);  // cheap; no-op for a timer that already ran
+  void cancel(TimerId id);                // cheap; no-op for a timer that already ran
   TimePoint now() const { return now_; }  // read once per turn
 
  private:
@@ -222,6 +254,7 @@ class Worker {
   void pause_accepting(size_t slot, int error);
   void resume_accepting(size_t slot);
   bool register_listener(size_t slot);
+  bool watch_connection(int fd, ConnectionId id);
   ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                const std::shared_ptr<const TransportStack>& transports = nullptr);
   // The worker among peers_ that should own the next connection.
@@ -292,7 +325,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   std::atomic<std::thread::id> loop_thread_{};
   TimePoint now_;
-  uint64_t turn_ = 1;  // Connection::last_read_turn starts at 0 = never
+  uint64_t turn_ = 1;          // Connection::last_read_turn starts at 0 = never
   bool waking_often_ = false;  // the last sleep ended within wakeup_coalescing
 
   std::vector<epoll_event> events_;
@@ -304,10 +337,11 @@ class Worker {
   std::vector<Connection*> dirty_, flushing_;
   std::vector<ConnectionId> read_backlog_, backlog_batch_;
   std::vector<ConnectionId> ready_to_read_;  // this turn's readable sockets, in event order
-  std::unique_ptr<IoRing> ring_;  // made on the worker's thread; null: one system call per socket
+  std::unique_ptr<IoRing> ring_;             // made on the worker's thread; null: one system call per socket
   std::vector<uint8_t> batch_buffer_;
   std::vector<BatchedRead> batched_reads_;
-  std::vector<BatchedWrite> batched_writes_;  // never grows past ring_->capacity(): the kernel holds pointers into it
+  std::vector<BatchedWrite>
+      batched_writes_;  // never grows past ring_->capacity(): the kernel holds pointers into it
   std::vector<std::function<void()>> task_batch_;
   std::vector<Listener> listeners_;
   std::atomic<size_t> open_connections_{0};

@@ -239,16 +239,20 @@ ConnectionId Worker::adopt_socket(int fd, int listener_tag, const PeerAddress& p
   return open_connection(fd, listener_tag, peer);
 }
 
+// Registered once for both directions, never modified (see worker.h).
+bool Worker::watch_connection(int fd, ConnectionId id) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.u64 = id;
+  return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) == 0;
+}
+
 ConnectionId Worker::open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                      const std::shared_ptr<const TransportStack>& transports) {
   auto c = std::make_unique<Connection>();
   c->id = slot_ids().take();
   c->fd = fd;
-  // Registered once for both directions, never modified (see worker.h).
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  event.data.u64 = c->id;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+  if (!watch_connection(fd, c->id)) {
     log::error("worker {}: cannot watch connection from {}: {}", index_, peer.text, std::strerror(errno));
     ::close(fd);
     slot_ids().give_back(c->id);

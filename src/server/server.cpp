@@ -204,6 +204,8 @@ Status<std::string> Server::start() {
   turn_commits_ = TurnCommits(workers_.size());
   drain_posted_.resize(workers_.size(), false);
   drain_wanted_.resize(workers_.size());
+  moves_wanted_.resize(workers_.size());
+  arrivals_.resize(workers_.size());
   for (auto& worker : workers_) {
     net::Worker* w = worker.get();
     for (size_t tag = 0; tag < listeners_.size(); ++tag) {
@@ -315,8 +317,11 @@ void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8
 }
 
 void Server::hand_over_input(net::Worker& w) {
-  pending_input.take(
-      [&](net::ConnectionId id, std::span<const uint8_t> bytes) { broker_->on_data(id, bytes, w.now()); });
+  pending_input.take([&](net::ConnectionId id, std::span<const uint8_t> bytes) {
+    const size_t first_item = staged_.items().size();
+    broker_->on_data(id, bytes, w.now());
+    count_traffic(w, id, first_item);
+  });
 }
 
 void Server::on_close(net::Worker& w, net::ConnectionId id, std::string_view why) {
@@ -333,6 +338,7 @@ void Server::on_turn_end(net::Worker& w) {
   if (!pending_input.empty()) with_broker([](broker::Broker&) {});
   continue_drained(w);
   if (turn_commits_.end_turn(static_cast<size_t>(w.index()), w.now())) commit_turn();
+  move_wanted_connections(w);
 }
 
 void Server::on_verdict(uint64_t connection, bool accepted) {
@@ -415,13 +421,14 @@ void Server::take_routed(net::Worker& worker, OutputBatch& into) {
   // more. So a message routed on another worker can never be overtaken by a
   // later one sent on the owner. Swapped, so both vectors keep their capacity.
   const auto index = static_cast<size_t>(worker.index());
+  take_arrivals(worker);
   into.clear();
   into.swap(routed_[index]);
 }
 
 void Server::post_drains() {
   for (size_t target = 0; target < routed_.size(); ++target) {
-    if (routed_[target].empty() || drain_posted_[target]) continue;
+    if ((routed_[target].empty() && arrivals_[target].empty()) || drain_posted_[target]) continue;
     // One task per worker until it has drained: wake-ups are coalesced.
     drain_posted_[target] = true;
     net::Worker* worker = workers_[target].get();

@@ -1,7 +1,8 @@
 // The composition root: turns a Config into listeners, worker event loops and
 // one Broker, and is the only place where net and broker meet.
 //
-// Threading (docs/design/threading.md): each connection lives on one Worker.
+// Threading (docs/design/threading.md): each connection lives on one Worker
+// at a time (affinity.cpp may move it to the worker its deliveries go to).
 // Calls into the Broker are serialised by one mutex; what the broker sends to
 // a connection owned by another worker is gathered per target worker and
 // handed over in one posted batch at the end of the loop turn.
@@ -42,6 +43,7 @@ struct ServerCounters {
   std::atomic<uint64_t> dropped_slow_reader{0};      // QoS 0 dropped at a full output buffer
   std::atomic<uint64_t> refused_max_connections{0};  // answered with a refusing CONNACK or closed
   std::atomic<uint64_t> reloads{0};                  // successful reloads
+  std::atomic<uint64_t> connections_moved{0};        // to the worker their deliveries go to
 };
 
 class Server final : public net::ConnectionHandler, public broker::Outbox, public admin::BrokerPort {
@@ -122,6 +124,29 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   Route* route_of(net::ConnectionId id);
   void add_route(net::ConnectionId id, int worker, int listener_tag);
 
+  // Connection affinity (affinity.cpp). With several workers, a connection
+  // whose deliveries go nearly all to the connections of one other worker
+  // moves to that worker, so they stop crossing between threads.
+  struct Traffic {
+    uint32_t generation = 0;  // of the connection counted (net::connection_generation)
+    uint32_t home = 0;        // deliveries to connections on its own worker (or a third one)
+    uint32_t away = 0;        // deliveries to connections on away_worker
+    uint16_t away_worker = 0;
+    bool move_asked = false;  // once per connection
+  };
+  struct WantedMove {
+    net::ConnectionId id;
+    uint16_t to;
+  };
+  Traffic& traffic_of(net::ConnectionId source);
+  // Under the broker lock, after `source`'s input made staged_ items from `first_item` on.
+  void count_traffic(net::Worker& w, net::ConnectionId source, size_t first_item);
+  void move_wanted_connections(net::Worker& w);
+  void move_connection(net::Worker& from, net::ConnectionId id, uint16_t to);
+  // Output already routed to a moving connection follows it, ahead of what comes later.
+  void reroute_routed(net::ConnectionId id, size_t from, size_t to);
+  void take_arrivals(net::Worker& w);
+
   void route_output(OutputBatch& from, const Outgoing& item);
   void forget_connection(net::ConnectionId id);
   // Hands each worker the output routed to its connections (see threading.md):
@@ -190,6 +215,15 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // Per worker, the connections waiting for their output to drain before
   // their next retained chunk; only that worker's thread touches its entry.
   std::vector<std::vector<net::ConnectionId>> drain_wanted_;
+  // Connection affinity (affinity.cpp): deliveries counted per source
+  // connection, by slot, and guarded by broker_mutex_ ...
+  std::vector<Traffic> traffic_;
+  // ... the moves that counting asked for, each worker's entry touched only
+  // by its own thread ...
+  std::vector<std::vector<WantedMove>> moves_wanted_;
+  // ... and connections moved out, waiting for their new worker to take them
+  // in before it takes their output (take_routed). Guarded by broker_mutex_.
+  std::vector<std::vector<net::MovingConnection>> arrivals_;
   std::vector<Route> routes_;  // by net::connection_slot; guarded by broker_mutex_
   std::vector<std::unique_ptr<net::Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
