@@ -200,12 +200,17 @@ Status<std::string> Server::start() {
   options.batch_system_calls = config_.batch_system_calls;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this, options));
   net::Worker::make_peers(workers_);
-  routed_.resize(workers_.size());
-  turn_commits_ = TurnCommits(workers_.size());
-  drain_posted_.resize(workers_.size(), false);
-  drain_wanted_.resize(workers_.size());
-  moves_wanted_.resize(workers_.size());
-  arrivals_.resize(workers_.size());
+  {
+    // The store thread may already be releasing output (on_durable calls
+    // post_drains, which walks routed_ and arrivals_ together).
+    std::lock_guard lock(broker_mutex_);
+    routed_.resize(workers_.size());
+    turn_commits_ = TurnCommits(workers_.size());
+    drain_posted_.resize(workers_.size(), false);
+    drain_wanted_.resize(workers_.size());
+    moves_wanted_.resize(workers_.size());
+    arrivals_.resize(workers_.size());
+  }
   for (auto& worker : workers_) {
     net::Worker* w = worker.get();
     for (size_t tag = 0; tag < listeners_.size(); ++tag) {
