@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "base/thread_load.h"
+
 namespace stellwerk::bench {
 namespace {
 
@@ -65,10 +67,6 @@ std::optional<uint64_t> parse_rss_kib(std::string_view status_text) {
   return parse_number(status_text.substr(at));
 }
 
-std::optional<uint64_t> parse_runqueue_wait_ns(std::string_view schedstat_text) {
-  return parse_number(field(schedstat_text, 1));
-}
-
 std::optional<double> process_runqueue_wait_seconds(int pid) {
   const std::string tasks = pid == 0 ? "/proc/self/task" : "/proc/" + std::to_string(pid) + "/task";
   std::error_code error;
@@ -77,7 +75,7 @@ std::optional<double> process_runqueue_wait_seconds(int pid) {
     std::ifstream in(task.path() / "schedstat");
     std::string text;
     std::getline(in, text);
-    total += parse_runqueue_wait_ns(text).value_or(0);
+    total += base::parse_schedstat(text).value_or(base::ThreadLoad{}).wait_ns;
   }
   if (error) return std::nullopt;
   return static_cast<double>(total) / 1e9;

@@ -16,10 +16,6 @@ std::optional<double> parse_cpu_seconds(std::string_view stat_text, long ticks_p
 // VmRSS in KiB from the text of /proc/<pid>/status.
 std::optional<uint64_t> parse_rss_kib(std::string_view status_text);
 
-// The second figure of /proc/<pid>/task/<tid>/schedstat: nanoseconds the
-// thread was runnable but waited for a CPU.
-std::optional<uint64_t> parse_runqueue_wait_ns(std::string_view schedstat_text);
-
 // nullopt when the process is gone or /proc cannot be read. pid 0 = this process.
 std::optional<double> process_cpu_seconds(int pid);
 std::optional<uint64_t> process_rss_kib(int pid);

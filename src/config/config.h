@@ -92,9 +92,10 @@ struct Config {
   bool log_timestamp = true;
   bool connection_messages = true;
   std::string pid_file;
-  std::string user;  // when started as root, drop privileges to it; "" = stay
-  int threads = 0;   // 0 = number of cores this process may run on
+  std::string user;                // when started as root, drop privileges to it; "" = stay
+  int threads = 0;                 // 0 = number of cores this process may run on
   int wakeup_coalescing_us = 200;  // net::WorkerOptions::wakeup_coalescing
+  bool worker_balance = true;      // server/worker_balance.h
   bool batch_system_calls = true;  // net::WorkerOptions::batch_system_calls
   bool queue_qos0_messages = false;
   bool upgrade_outgoing_qos = false;

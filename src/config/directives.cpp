@@ -154,6 +154,12 @@ const Directive kDirectives[] = {
                            "5,000 clients at 4 messages/s, about 40 % of it (docs/performance.md, slow "
                            "clients); never delays a busy or idle worker. 0 = sleep at once (lowest "
                            "latency).")),
+    stellwerk_only(flag("worker_balance", kGlobal, to_global<&Config::worker_balance>, "true",
+                        "With several worker threads, park a worker (its connections move to the "
+                        "others) when the workers wait for cores that other programs hold, and keep "
+                        "that only if the broker then moves at least as many bytes; unpark it when "
+                        "the rest are saturated and that gains (docs/design/worker-balance.md). "
+                        "false = every worker always takes connections.")),
 
     text("cafile", kListener, "PATH", to_listener<&ListenerConfig::cafile>, "(none)",
          "TLS: PEM file of CA certificates that client certificates must chain to."),

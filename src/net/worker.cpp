@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/thread_load.h"
 #include "base/thread_name.h"
 #include "net/connection.h"
 
@@ -111,9 +112,10 @@ void Worker::cancel(TimerId id) { timers_.cancel(id); }
 
 void Worker::run(std::latch& set_up) {
   loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  thread_tid_.store(base::this_thread_tid(), std::memory_order_relaxed);
   name_this_thread("sw-worker-" + std::to_string(index_));
   if (options_.batch_system_calls) start_batching();  // on this thread: the ring serves only it
-  set_up.count_down();  // `set_up` is gone once start() returns
+  set_up.count_down();                                // `set_up` is gone once start() returns
   log::debug("worker {} running", index_);
   while (!stop_.load(std::memory_order_acquire)) run_turn();
   loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);

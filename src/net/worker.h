@@ -153,6 +153,13 @@ class Worker {
   size_t connection_count() const;  // opened and not yet closed by either side
   WorkerStats stats() const;
   bool in_worker_thread() const;
+  // The loop thread's kernel id (gettid), for its scheduler figures; 0 before it runs.
+  int thread_tid() const { return thread_tid_.load(std::memory_order_relaxed); }
+  // A parked worker takes no new connections from its peers' accepts, nor
+  // keeps those it accepts (server/worker_balance.h). It still serves the
+  // connections it has.
+  void set_parked(bool parked) { parked_.store(parked, std::memory_order_relaxed); }
+  bool parked() const { return parked_.load(std::memory_order_relaxed); }
 
   // Before start(): the workers that share this one's listeners, itself
   // included. Each connection accepted goes to the one with the fewest
@@ -257,7 +264,8 @@ class Worker {
   bool watch_connection(int fd, ConnectionId id);
   ConnectionId open_connection(int fd, int listener_tag, const PeerAddress& peer,
                                const std::shared_ptr<const TransportStack>& transports = nullptr);
-  // The worker among peers_ that should own the next connection.
+  // The worker among peers_ that should own the next connection: the least
+  // loaded one that is not parked (this one when all are).
   Worker& least_loaded();
   size_t load() const;  // connections open, plus those handed over and not yet opened
   // Has `owner` open an accepted socket on its own thread.
@@ -324,6 +332,8 @@ class Worker {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<std::thread::id> loop_thread_{};
+  std::atomic<int> thread_tid_{0};
+  std::atomic<bool> parked_{false};
   TimePoint now_;
   uint64_t turn_ = 1;          // Connection::last_read_turn starts at 0 = never
   bool waking_often_ = false;  // the last sleep ended within wakeup_coalescing

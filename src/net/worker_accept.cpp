@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -208,16 +209,17 @@ void Worker::make_peers(const std::vector<std::unique_ptr<Worker>>& workers) {
 size_t Worker::load() const { return connection_count() + incoming_.load(std::memory_order_relaxed); }
 
 Worker& Worker::least_loaded() {
-  Worker* best = this;
-  size_t best_load = load();
+  Worker* best = parked() ? nullptr : this;
+  size_t best_load = best != nullptr ? load() : SIZE_MAX;
   for (Worker* peer : peers_) {
+    if (peer->parked()) continue;
     const size_t peer_load = peer->load();
     if (peer_load < best_load) {
       best = peer;
       best_load = peer_load;
     }
   }
-  return *best;
+  return best != nullptr ? *best : *this;
 }
 
 void Worker::hand_over(Worker& owner, int fd, int listener_tag, PeerAddress peer,

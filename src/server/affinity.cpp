@@ -51,7 +51,9 @@ void Server::count_traffic(net::Worker& w, net::ConnectionId source, size_t firs
     if (item.id == source || item.close) continue;  // its own acknowledgements
     const Route* route = route_of(item.id);
     if (route == nullptr) continue;
-    if (route->worker != home && (traffic.away == 0 || route->worker == traffic.away_worker)) {
+    // A parked worker is no place to go (rebalance.cpp).
+    const bool away = route->worker != home && !workers_[route->worker]->parked();
+    if (away && (traffic.away == 0 || route->worker == traffic.away_worker)) {
       traffic.away_worker = route->worker;
       ++traffic.away;
     } else {
@@ -62,18 +64,18 @@ void Server::count_traffic(net::Worker& w, net::ConnectionId source, size_t firs
   if (total < kTrafficWindow) return;
   if (traffic.away >= total / 10 * 9) {
     traffic.move_asked = true;
-    moves_wanted_[home].push_back(WantedMove{source, traffic.away_worker});
+    moves_wanted_[home].push_back(WantedMove{source, traffic.away_worker, "where its deliveries go"});
   }
   traffic.home = traffic.away = 0;
 }
 
 void Server::move_wanted_connections(net::Worker& w) {
   std::vector<WantedMove>& wanted = moves_wanted_[static_cast<size_t>(w.index())];
-  for (const WantedMove& move : wanted) move_connection(w, move.id, move.to);
+  for (const WantedMove& move : wanted) move_connection(w, move.id, move.to, move.why);
   wanted.clear();
 }
 
-void Server::move_connection(net::Worker& from, net::ConnectionId id, uint16_t to) {
+void Server::move_connection(net::Worker& from, net::ConnectionId id, uint16_t to, std::string_view why) {
   const auto& draining = drain_wanted_[static_cast<size_t>(from.index())];
   // A retained backlog's continuation belongs to the worker that serves it.
   net::MovingConnection moving;
@@ -92,8 +94,7 @@ void Server::move_connection(net::Worker& from, net::ConnectionId id, uint16_t t
   arrivals_[to].push_back(std::move(moving));
   post_drains();
   counters_.connections_moved.fetch_add(1, std::memory_order_relaxed);
-  log::debug("connection {} moves from worker {} to worker {}, where its deliveries go", id, from.index(),
-             to);
+  log::debug("connection {} moves from worker {} to worker {}, {}", id, from.index(), to, why);
 }
 
 void Server::reroute_routed(net::ConnectionId id, size_t from, size_t to) {

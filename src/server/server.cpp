@@ -200,6 +200,8 @@ Status<std::string> Server::start() {
   options.batch_system_calls = config_.batch_system_calls;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<net::Worker>(i, *this, options));
   net::Worker::make_peers(workers_);
+  if (threads > 1 && config_.worker_balance) balance_ = std::make_unique<WorkerBalance>(workers_.size());
+  active_workers_.store(workers_.size());
   {
     // The store thread may already be releasing output (on_durable calls
     // post_drains, which walks routed_ and arrivals_ together).
@@ -313,7 +315,7 @@ void Server::on_peer_info(net::Worker& w, net::ConnectionId id, const net::PeerI
 void Server::on_data(net::Worker& w, net::ConnectionId id, std::span<const uint8_t> bytes) {
   current_worker = &w;
   if (refusal_count_.load(std::memory_order_relaxed) != 0 && feed_refusal(w, id, bytes)) return;
-  if (workers_.size() > 1) {
+  if (active_workers_.load(std::memory_order_relaxed) > 1) {
     pending_input.add(id, bytes);
     if (pending_input.full()) with_broker([](broker::Broker&) {});
     return;
@@ -562,6 +564,7 @@ void Server::run() {
       }
     }
     tick();
+    review_balance();
   }
   ::close(signal_fd);
   shutdown();

@@ -31,6 +31,7 @@
 #include "server/output_batch.h"
 #include "server/turn_commits.h"
 #include "server/turn_input.h"
+#include "server/worker_balance.h"
 #include "store/store.h"
 
 namespace stellwerk::net {
@@ -43,7 +44,7 @@ struct ServerCounters {
   std::atomic<uint64_t> dropped_slow_reader{0};      // QoS 0 dropped at a full output buffer
   std::atomic<uint64_t> refused_max_connections{0};  // answered with a refusing CONNACK or closed
   std::atomic<uint64_t> reloads{0};                  // successful reloads
-  std::atomic<uint64_t> connections_moved{0};        // to the worker their deliveries go to
+  std::atomic<uint64_t> connections_moved{0};        // to another worker (affinity, balance)
 };
 
 class Server final : public net::ConnectionHandler, public broker::Outbox, public admin::BrokerPort {
@@ -137,15 +138,28 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   struct WantedMove {
     net::ConnectionId id;
     uint16_t to;
+    const char* why;  // for the log
   };
   Traffic& traffic_of(net::ConnectionId source);
   // Under the broker lock, after `source`'s input made staged_ items from `first_item` on.
   void count_traffic(net::Worker& w, net::ConnectionId source, size_t first_item);
   void move_wanted_connections(net::Worker& w);
-  void move_connection(net::Worker& from, net::ConnectionId id, uint16_t to);
+  void move_connection(net::Worker& from, net::ConnectionId id, uint16_t to, std::string_view why);
   // Output already routed to a moving connection follows it, ahead of what comes later.
   void reroute_routed(net::ConnectionId id, size_t from, size_t to);
   void take_arrivals(net::Worker& w);
+
+  // Worker balance (rebalance.cpp, worker_balance.h): on the main thread,
+  // each tick, the workers are sampled and one may be parked or unparked.
+  BalanceSample sample_workers() const;
+  void review_balance();
+  void park_worker(size_t index);
+  void unpark_worker(size_t index);
+  void evacuate(size_t index);  // asks a parked worker to move all its connections
+  void retry_evacuations();
+  static constexpr int kEvacuations = 8;  // tries per park, one per tick
+  // On w's thread: moves every `every`th of its connections (all for 1) to `takers`, in turn.
+  void share_connections(net::Worker& w, size_t every, const std::vector<uint16_t>& takers);
 
   void route_output(OutputBatch& from, const Outgoing& item);
   void forget_connection(net::ConnectionId id);
@@ -224,7 +238,13 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   // ... and connections moved out, waiting for their new worker to take them
   // in before it takes their output (take_routed). Guarded by broker_mutex_.
   std::vector<std::vector<net::MovingConnection>> arrivals_;
-  std::vector<Route> routes_;  // by net::connection_slot; guarded by broker_mutex_
+  std::vector<Route> routes_;               // by net::connection_slot; guarded by broker_mutex_
+  std::unique_ptr<WorkerBalance> balance_;  // main thread; null with one worker or worker_balance false
+  // Workers not parked. With one, input goes to the broker as it is read, as
+  // with a single worker: no lock to share, so nothing to batch. Safe to
+  // change at any time: every broker call hands the pending input over first.
+  std::atomic<size_t> active_workers_{1};
+  std::vector<int> evacuations_left_;  // per worker; main thread
   std::vector<std::unique_ptr<net::Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<uint16_t> bound_ports_;

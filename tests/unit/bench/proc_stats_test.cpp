@@ -26,11 +26,6 @@ TEST(ProcStats, RssComesFromVmRss) {
   EXPECT_FALSE(parse_rss_kib("Name:\tkthread\n").has_value());
 }
 
-TEST(ProcStats, RunQueueWaitIsTheSecondSchedstatFigure) {
-  EXPECT_EQ(parse_runqueue_wait_ns("169542 5002370 2\n"), 5002370u);
-  EXPECT_FALSE(parse_runqueue_wait_ns("169542").has_value());
-}
-
 TEST(ProcStats, ThisProcessCanBeRead) {
   EXPECT_TRUE(process_cpu_seconds(0).has_value());
   const auto rss = process_rss_kib(0);

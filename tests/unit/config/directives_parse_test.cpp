@@ -49,6 +49,7 @@ threads 4
 upgrade_outgoing_qos true
 user stellwerk
 wakeup_coalescing_us 250
+worker_balance false
 batch_system_calls false
 
 listener 8883 127.0.0.1
@@ -112,6 +113,7 @@ TEST(ConfigDirectives, GlobalValues) {
   EXPECT_TRUE(config.upgrade_outgoing_qos);
   EXPECT_EQ(config.user, "stellwerk");
   EXPECT_EQ(config.wakeup_coalescing_us, 250);
+  EXPECT_FALSE(config.worker_balance);
   EXPECT_FALSE(config.batch_system_calls);
 }
 
@@ -186,8 +188,7 @@ TEST(ConfigDirectives, LogTypeAllAndNoneReplaceTheList) {
   EXPECT_EQ(parse_ok("log_type debug\nlog_type all").log_types, std::vector<LogType>{LogType::all});
   EXPECT_EQ(parse_ok("log_type all\nlog_type debug").log_types, std::vector<LogType>{LogType::all});
   EXPECT_EQ(parse_ok("log_type all\nlog_type none").log_types, std::vector<LogType>{LogType::none});
-  EXPECT_EQ(parse_ok("log_type none\nlog_type warning").log_types,
-            std::vector<LogType>{LogType::warning});
+  EXPECT_EQ(parse_ok("log_type none\nlog_type warning").log_types, std::vector<LogType>{LogType::warning});
   EXPECT_EQ(parse_ok("log_type notice\nlog_type information\nlog_type unsubscribe").log_types,
             (std::vector<LogType>{LogType::notice, LogType::information, LogType::unsubscribe}));
 }
