@@ -157,7 +157,7 @@ const Directive kDirectives[] = {
     stellwerk_only(flag("worker_balance", kGlobal, to_global<&Config::worker_balance>, "true",
                         "With several worker threads, park a worker (its connections move to the "
                         "others) when the workers wait for cores that other programs hold, and keep "
-                        "that only if the broker then moves at least as many bytes; unpark it when "
+                        "that unless the broker then moves 5 % fewer bytes; unpark it when "
                         "the rest are saturated and that gains (docs/design/worker-balance.md). "
                         "false = every worker always takes connections.")),
 

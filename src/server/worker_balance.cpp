@@ -94,7 +94,7 @@ BalanceDecision WorkerBalance::end_trial(double trial_rate, TimePoint now) {
   state_ = State::steady;
   const int doublings = std::min(trials_ - 1, kMaxHoldDoublings);
   hold_until_ = now + kFirstHold * (1 << doublings);
-  const bool kept = fewer ? trial_rate >= baseline_ : trial_rate >= baseline_ * kMoreMustGain;
+  const bool kept = trial_rate >= baseline_ * (fewer ? kFewerMayLose : kMoreMustGain);
   if (kept) return {};
   BalanceDecision revert{.why = BalanceReason::trial_lost, .figure = trial_rate, .before = baseline_};
   if (fewer) {

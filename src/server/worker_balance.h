@@ -9,7 +9,7 @@
 // second. When the active workers wait for a core, the policy tries one
 // worker fewer (the server parks it: it moves its connections to the others
 // and takes no new ones), and keeps the change only if the broker then moves
-// at least as many bytes. When the remaining workers are saturated, it tries
+// nearly as many bytes (within 5 %). When the remaining workers are saturated, it tries
 // one more in the same way. Each trial is followed by a hold that doubles, so
 // a machine whose load keeps changing is not chased.
 //
@@ -64,9 +64,13 @@ class WorkerBalance {
   // The active workers' mean CPU use, as a share of a core, above which one
   // more worker might help.
   static constexpr double kSaturated = 0.85;
-  // A trial with one more worker must move this much more to be kept: a
-  // worker that only ties costs hand-overs between threads.
+  // Ties go to fewer workers, which use less CPU and hand nothing over
+  // between threads for the same work. So a trial with one more worker must
+  // move this much more than before to be kept, and one with a worker fewer
+  // is kept unless it moves less than this share of before. A second's rate
+  // on a shared machine moves by a few percent by itself.
   static constexpr double kMoreMustGain = 1.05;
+  static constexpr double kFewerMayLose = 0.95;
   // Below this many bytes a second, balance does not matter.
   static constexpr double kMinimumBytesPerSecond = 1e6;
   static constexpr Duration kFirstHold = std::chrono::seconds(10);

@@ -2,10 +2,9 @@
 // connections over workers, posted tasks and timers.
 #include "net/worker.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
@@ -80,6 +79,28 @@ TEST_F(WorkerTest, ConnectionsSpreadEvenlyOverTheWorkers) {
   }
   EXPECT_EQ(worker(0).connection_count(), kClients / 2);
   EXPECT_EQ(worker(1).connection_count(), kClients / 2);
+}
+
+// A parked worker (server/worker_balance.h) takes no new connections: those
+// it accepts go to its peer, and it gets its share again once unparked.
+TEST_F(WorkerTest, AParkedWorkerTakesNoNewConnections) {
+  start(2);
+  worker(1).set_parked(true);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (size_t i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<TestClient>(port()));
+    ASSERT_TRUE(clients.back()->send_all("x"));
+    ASSERT_EQ(clients.back()->read_exactly(1), "x");
+  }
+  EXPECT_EQ(worker(0).connection_count(), 6u);
+  EXPECT_EQ(worker(1).connection_count(), 0u);
+  worker(1).set_parked(false);
+  for (size_t i = 0; i < 2; ++i) {
+    clients.push_back(std::make_unique<TestClient>(port()));
+    ASSERT_TRUE(clients.back()->send_all("x"));
+    ASSERT_EQ(clients.back()->read_exactly(1), "x");
+  }
+  EXPECT_EQ(worker(1).connection_count(), 2u);
 }
 
 // A worker busy with a long task still gets its share: the connections
@@ -227,7 +248,8 @@ TEST_F(WorkerTest, AdoptedSocketIsServedLikeAnAcceptedOne) {
   start(1);
   int ends[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
-  ConnectionId id = run_on(worker(0), [&] { return worker(0).adopt_socket(ends[0], 42, PeerAddress{"pair"}); });
+  ConnectionId id =
+      run_on(worker(0), [&] { return worker(0).adopt_socket(ends[0], 42, PeerAddress{"pair"}); });
   EXPECT_NE(id, 0u);
   ASSERT_EQ(::write(ends[1], "ping", 4), 4);
   char reply[4];

@@ -77,10 +77,17 @@ TEST(WorkerBalanceTest, WorkersShortOfCoresTryOneFewerAndKeepItWhenItMovesAsMuch
   EXPECT_EQ(machine.balance().active(), 1u);
 }
 
+TEST(WorkerBalanceTest, AWorkerFewerThatMovesNearlyAsMuchIsKept) {
+  Machine machine(2);
+  ASSERT_EQ(machine.until_step(0.6, 0.3, 50e6).step, BalanceStep::park);
+  EXPECT_EQ(machine.trial(0.95, 0.0, 48e6).step, BalanceStep::none);
+  EXPECT_EQ(machine.balance().active(), 1u);
+}
+
 TEST(WorkerBalanceTest, ATrialThatMovesLessIsUndone) {
   Machine machine(2);
   ASSERT_EQ(machine.until_step(0.6, 0.3, 50e6).step, BalanceStep::park);
-  const BalanceDecision undo = machine.trial(0.95, 0.0, 40e6);
+  const BalanceDecision undo = machine.trial(0.95, 0.0, 46e6);
   EXPECT_EQ(undo.step, BalanceStep::unpark);
   EXPECT_EQ(undo.worker, 1u);
   EXPECT_EQ(undo.why, BalanceReason::trial_lost);
