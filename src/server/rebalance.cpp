@@ -2,8 +2,6 @@
 // docs/design/worker-balance.md): the main thread samples the workers each
 // tick, and a parked worker's connections move to the active ones through
 // the same hand-over as connection affinity (affinity.cpp).
-#include <algorithm>
-
 #include "base/log.h"
 #include "base/thread_load.h"
 #include "net/worker.h"
@@ -76,12 +74,17 @@ void Server::park_worker(size_t index) {
   evacuate(index);
 }
 
-void Server::evacuate(size_t index) {
-  --evacuations_left_[index];
+std::vector<uint16_t> Server::active_worker_indexes() const {
   std::vector<uint16_t> active;
   for (const auto& worker : workers_) {
     if (!worker->parked()) active.push_back(static_cast<uint16_t>(worker->index()));
   }
+  return active;
+}
+
+void Server::evacuate(size_t index) {
+  --evacuations_left_[index];
+  const std::vector<uint16_t> active = active_worker_indexes();
   net::Worker& parked = *workers_[index];
   parked.post([this, &parked, active] { share_connections(parked, 1, active); });
 }
@@ -103,12 +106,11 @@ void Server::unpark_worker(size_t index) {
     std::lock_guard lock(broker_mutex_);
     traffic_.clear();
   }
-  const size_t active = static_cast<size_t>(
-      std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return !w->parked(); }));
+  const size_t active = active_worker_indexes().size();
+  const std::vector<uint16_t> taker{static_cast<uint16_t>(index)};
   for (auto& worker : workers_) {
     net::Worker* giver = worker.get();
     if (giver == &joining || giver->parked()) continue;
-    const std::vector<uint16_t> taker{static_cast<uint16_t>(index)};
     giver->post([this, giver, active, taker] { share_connections(*giver, active, taker); });
   }
 }

@@ -155,7 +155,8 @@ class Server final : public net::ConnectionHandler, public broker::Outbox, publi
   void review_balance();
   void park_worker(size_t index);
   void unpark_worker(size_t index);
-  void evacuate(size_t index);  // asks a parked worker to move all its connections
+  std::vector<uint16_t> active_worker_indexes() const;  // those not parked
+  void evacuate(size_t index);                          // asks a parked worker to move all its connections
   void retry_evacuations();
   static constexpr int kEvacuations = 8;  // tries per park, one per tick
   // On w's thread: moves every `every`th of its connections (all for 1) to `takers`, in turn.
