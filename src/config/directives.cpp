@@ -152,8 +152,9 @@ const Directive kDirectives[] = {
                            "that it handles the messages of many slow clients in one turn. Costs "
                            "messages up to this much latency under a steady trickle, saves CPU: with "
                            "5,000 clients at 4 messages/s, about 40 % of it (docs/performance.md, slow "
-                           "clients); never delays a busy or idle worker. 0 = sleep at once (lowest "
-                           "latency).")),
+                           "clients). Only while the worker was busy at least 45 % of the last 100 ms, "
+                           "so a worker with CPU to spare answers at once; never delays a worker with "
+                           "work waiting. 0 = sleep at once (lowest latency).")),
     stellwerk_only(flag("worker_balance", kGlobal, to_global<&Config::worker_balance>, "true",
                         "With several worker threads, park a worker (its connections move to the "
                         "others) when the workers wait for cores that other programs hold, and keep "

@@ -24,6 +24,7 @@ Worker::Worker(int index, ConnectionHandler& handler, WorkerOptions options)
       options_(options),
       epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)),
       now_(Clock::now()),
+      pauses_(options.pause_from_busy_share),
       events_(static_cast<size_t>(std::max(1, options.max_events_per_wait))),
       read_buffer_(std::max<size_t>(1, options.read_buffer_bytes)) {
   if (epoll_fd_ < 0) {
@@ -100,6 +101,7 @@ WorkerStats Worker::stats() const {
   s.wakeups = read(counters_.wakeups);
   s.tasks_run = read(counters_.tasks_run);
   s.timers_fired = read(counters_.timers_fired);
+  s.pauses = read(counters_.pauses);
   s.transport_failures = read(counters_.transport_failures);
   return s;
 }
@@ -140,26 +142,38 @@ void Worker::run_turn() {
 // Every sleep and wake-up costs the kernel far more than a read or write
 // (docs/performance.md, slow clients), and a worker serving many clients
 // that each send now and then would otherwise sleep and wake for nearly
-// every message. So once it wakes often, a worker that finds nothing to do
-// pauses for wakeup_coalescing first and then takes everything that arrived
-// meanwhile in one turn. A busy worker never pauses (the first look finds
-// work), and a pause that brings nothing ends the pausing until the worker
-// again wakes within wakeup_coalescing of going to sleep. So only a steady
-// trickle of input waits, and by at most wakeup_coalescing.
+// every message. So once it wakes often, a busy enough worker (PausePolicy)
+// that finds nothing to do pauses for wakeup_coalescing first and then takes
+// everything that arrived meanwhile in one turn. A worker with work waiting
+// never pauses (the first look finds it), and a pause that brings nothing
+// ends the pausing until the worker again wakes within wakeup_coalescing of
+// going to sleep. So only a steady trickle of input waits, and by at most
+// wakeup_coalescing.
 int Worker::wait_for_events() {
   int timeout_ms = wait_timeout_ms();
   if (timeout_ms == 0 || options_.wakeup_coalescing <= Duration::zero()) return wait_once(timeout_ms);
-  if (waking_often_) {
+  TimePoint looked_at = Clock::now();
+  if (pauses_.pays(looked_at) && waking_often_) {
     if (int ready = wait_once(0); ready > 0) return ready;
     pause_before_sleeping();
+    pauses_.add_sleep(Clock::now() - looked_at);
     if (int ready = wait_once(0); ready > 0) return ready;
+    int ready = sleep_until_events(wait_timeout_ms()).ready;
     waking_often_ = false;
-    return wait_once(wait_timeout_ms());
+    return ready;
   }
+  Slept slept = sleep_until_events(timeout_ms);
+  waking_often_ = slept.asleep < options_.wakeup_coalescing;
+  return slept.ready;
+}
+
+// epoll_wait that tells the pause policy how long it slept.
+Worker::Slept Worker::sleep_until_events(int timeout_ms) {
   TimePoint asleep_from = Clock::now();
   int ready = wait_once(timeout_ms);
-  waking_often_ = Clock::now() - asleep_from < options_.wakeup_coalescing;
-  return ready;
+  Duration asleep = Clock::now() - asleep_from;
+  pauses_.add_sleep(asleep);
+  return {ready, asleep};
 }
 
 int Worker::wait_once(int timeout_ms) {
@@ -174,6 +188,7 @@ void Worker::pause_before_sleeping() {
   Duration pause = options_.wakeup_coalescing;
   if (std::optional<TimePoint> next = timers_.next_deadline()) pause = std::min(pause, *next - Clock::now());
   if (pause <= Duration::zero()) return;
+  bump(counters_.pauses);
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(pause).count();
   timespec length{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   ::nanosleep(&length, nullptr);

@@ -50,6 +50,7 @@
 #include "base/clock.h"
 #include "net/connection_handler.h"
 #include "net/io_ring.h"
+#include "net/pause_policy.h"
 #include "net/task_queue.h"
 #include "net/timer_queue.h"
 #include "net/transport.h"
@@ -68,6 +69,9 @@ struct WorkerOptions {
   // waiting, pauses this long before it sleeps again (see wait_for_events).
   // Zero: it sleeps at once.
   Duration wakeup_coalescing = Duration::zero();
+  // ... but only while it was busy for this share of the last 100 ms
+  // (net/pause_policy.h); 0 = whenever it wakes often.
+  double pause_from_busy_share = PausePolicy::kStartAtBusyShare;
   // With two or more sockets to read (or to write) in a turn, hand them to
   // the kernel in one io_uring call instead of one system call each. Where
   // the kernel refuses io_uring the worker falls back to the latter.
@@ -88,6 +92,7 @@ struct WorkerStats {
   uint64_t wakeups = 0;        // eventfd writes made by post()
   uint64_t tasks_run = 0;
   uint64_t timers_fired = 0;
+  uint64_t pauses = 0;              // pauses before sleeping (wakeup_coalescing)
   uint64_t transport_failures = 0;  // failed handshakes, bad frames, handshake timeouts
 };
 
@@ -235,7 +240,7 @@ class Worker {
   struct Counters {
     std::atomic<uint64_t> loop_turns{0}, reads{0}, bytes_read{0}, writes{0}, bytes_written{0},
         write_blocks{0}, batches{0}, accepts{0}, accept_pauses{0}, wakeups{0}, tasks_run{0}, timers_fired{0},
-        transport_failures{0};
+        pauses{0}, transport_failures{0};
   };
   // Counters have a single writer (the loop), so a relaxed load+store is enough.
   static void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -247,6 +252,11 @@ class Worker {
   void run_turn();
   int wait_for_events();
   int wait_once(int timeout_ms);
+  struct Slept {
+    int ready;
+    Duration asleep;
+  };
+  Slept sleep_until_events(int timeout_ms);
   void pause_before_sleeping();
   int wait_timeout_ms();
   void dispatch(const epoll_event& event);
@@ -337,6 +347,7 @@ class Worker {
   TimePoint now_;
   uint64_t turn_ = 1;          // Connection::last_read_turn starts at 0 = never
   bool waking_often_ = false;  // the last sleep ended within wakeup_coalescing
+  PausePolicy pauses_;
 
   std::vector<epoll_event> events_;
   std::vector<uint8_t> read_buffer_;

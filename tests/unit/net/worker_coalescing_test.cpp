@@ -1,7 +1,8 @@
 // WorkerOptions::wakeup_coalescing: a worker woken by a steady trickle takes
-// it in fewer turns; sparse input and timers are not held back. The pauses
-// here are far longer than in use so that slow test machines cannot blur the
-// difference; every bound leaves a wide margin.
+// it in fewer turns; sparse input and timers are not held back, and a worker
+// asleep most of the time does not pause at all. The pauses here are far
+// longer than in use so that slow test machines cannot blur the difference;
+// every bound leaves a wide margin.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,9 +19,12 @@ namespace {
 using Coalescing = WorkerFixture;
 using SteadyClock = std::chrono::steady_clock;
 
+// Pausing whenever the worker wakes often, however idle it is: the tests
+// below are about the pauses, not about when they pay.
 WorkerOptions coalescing_for(Duration pause) {
   WorkerOptions options;
   options.wakeup_coalescing = pause;
+  options.pause_from_busy_share = 0;
   return options;
 }
 
@@ -46,6 +50,20 @@ TEST_F(Coalescing, AWorkerWokenOftenTakesATrickleInFewTurns) {
   uint64_t turns = worker(0).stats().loop_turns - turns_before;
   // About three turns per 20 ms pause over some 200 ms; one per byte without.
   EXPECT_LT(turns, kBytes / 2u) << turns << " turns";
+  EXPECT_GT(worker(0).stats().pauses, 0u);
+}
+
+// A trickle that keeps the worker asleep most of the time: a pause would
+// only delay each byte, since the worker has CPU to spare.
+TEST_F(Coalescing, AWorkerAsleepMostOfTheTimeDoesNotPause) {
+  WorkerOptions options;
+  options.wakeup_coalescing = milliseconds(20);
+  start(1, options);
+  TestClient client(port());
+  constexpr int kBytes = 200;
+  std::string sent = trickle(client, kBytes);
+  EXPECT_EQ(client.read_exactly(sent.size()), sent);
+  EXPECT_EQ(worker(0).stats().pauses, 0u);
 }
 
 TEST_F(Coalescing, AnExchangeAfterQuietIsAnsweredWithoutAPause) {
