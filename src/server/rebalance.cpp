@@ -14,6 +14,8 @@ const char* reason_text(BalanceReason why) {
   switch (why) {
     case BalanceReason::short_of_cores:
       return "the workers waited for a core";
+    case BalanceReason::fits_on_fewer:
+      return "the work fits on fewer workers";
     case BalanceReason::saturated:
       return "the workers were saturated";
     case BalanceReason::trial_lost:

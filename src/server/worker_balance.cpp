@@ -38,11 +38,13 @@ WorkerBalance::Window WorkerBalance::window_between(const BalanceSample& before,
 BalanceDecision WorkerBalance::review_steady(const Window& window, TimePoint now) {
   count_pattern(window);
   if (now < hold_until_) return {};
-  if (short_windows_ >= kPatternWindows) {
-    return start_trial(State::fewer_on_trial, {.step = BalanceStep::park,
-                                               .worker = active_ - 1,
-                                               .why = BalanceReason::short_of_cores,
-                                               .figure = window.wait_share});
+  if (fewer_windows_ >= kPatternWindows) {
+    const bool short_of_cores = fewer_why_ == BalanceReason::short_of_cores;
+    return start_trial(State::fewer_on_trial,
+                       {.step = BalanceStep::park,
+                        .worker = active_ - 1,
+                        .why = fewer_why_,
+                        .figure = short_of_cores ? window.wait_share : window.mean_busy * double(active_)});
   }
   if (saturated_windows_ >= kPatternWindows) {
     return start_trial(State::more_on_trial, {.step = BalanceStep::unpark,
@@ -57,13 +59,21 @@ void WorkerBalance::count_pattern(const Window& window) {
   recent_[recent_next_] = window.bytes_per_second;
   recent_next_ = (recent_next_ + 1) % recent_.size();
   if (window.bytes_per_second < kMinimumBytesPerSecond) {
-    short_windows_ = saturated_windows_ = 0;
+    fewer_windows_ = saturated_windows_ = 0;
     return;
   }
-  const bool short_of_cores = active_ > 1 && window.wait_share >= kShortOfCores;
+  fewer_why_ = fewer_might_do(window);
   const bool saturated = active_ < workers_ && window.mean_busy >= kSaturated;
-  short_windows_ = short_of_cores ? short_windows_ + 1 : 0;
+  fewer_windows_ = fewer_why_ != BalanceReason::none ? fewer_windows_ + 1 : 0;
   saturated_windows_ = saturated ? saturated_windows_ + 1 : 0;
+}
+
+BalanceReason WorkerBalance::fewer_might_do(const Window& window) const {
+  if (active_ < 2) return BalanceReason::none;
+  if (window.wait_share >= kShortOfCores) return BalanceReason::short_of_cores;
+  const double cpu = window.mean_busy * static_cast<double>(active_);
+  if (cpu <= kFitsOnFewer * static_cast<double>(active_ - 1)) return BalanceReason::fits_on_fewer;
+  return BalanceReason::none;
 }
 
 double WorkerBalance::recent_mean() const {
@@ -75,7 +85,7 @@ BalanceDecision WorkerBalance::start_trial(State trial, BalanceDecision step) {
   state_ = trial;
   trial_windows_ = 0;
   trial_sum_ = 0;
-  short_windows_ = saturated_windows_ = 0;
+  fewer_windows_ = saturated_windows_ = 0;
   ++trials_;
   active_ = step.step == BalanceStep::park ? active_ - 1 : active_ + 1;
   return step;

@@ -5,11 +5,15 @@
 // cores are already busy (a load generator, a database or other brokers on
 // the same machine), a worker that waits for a core adds no CPU: it only
 // splits every loop turn's batch in two and adds hand-overs between threads.
+// Nor does one pay when the work would fit on fewer workers: every message
+// that crosses between workers then costs a hand-over and a wake-up that one
+// worker would not make, and a client waiting for its answer waits for them.
 // The server samples each worker's CPU time and run-queue wait a few times a
-// second. When the active workers wait for a core, the policy tries one
-// worker fewer (the server parks it: it moves its connections to the others
-// and takes no new ones), and keeps the change only if the broker then moves
-// nearly as many bytes (within 5 %). When the remaining workers are saturated, it tries
+// second. When the active workers wait for a core, or their CPU time would
+// fit on one worker fewer, the policy tries one worker fewer (the server
+// parks it: it moves its connections to the others and takes no new ones),
+// and keeps the change only if the broker then moves nearly as many bytes
+// (within 5 %). When the remaining workers are saturated, it tries
 // one more in the same way. Each trial is followed by a hold that doubles, so
 // a machine whose load keeps changing is not chased.
 //
@@ -38,7 +42,7 @@ struct BalanceSample {
 };
 
 enum class BalanceStep { none, park, unpark };
-enum class BalanceReason { none, short_of_cores, saturated, trial_lost };
+enum class BalanceReason { none, short_of_cores, fits_on_fewer, saturated, trial_lost };
 
 struct BalanceDecision {
   BalanceStep step = BalanceStep::none;
@@ -61,6 +65,10 @@ class WorkerBalance {
   // The active workers' run-queue wait, as a share of one core, above which
   // they are taken to be short of cores.
   static constexpr double kShortOfCores = 0.10;
+  // The active workers' summed CPU use, as a share of a core per worker
+  // that would remain, at or below which one worker fewer might do the same
+  // work (with two workers: both together use at most 0.9 of a core).
+  static constexpr double kFitsOnFewer = 0.9;
   // The active workers' mean CPU use, as a share of a core, above which one
   // more worker might help.
   static constexpr double kSaturated = 0.85;
@@ -97,6 +105,7 @@ class WorkerBalance {
   BalanceDecision start_trial(State trial, BalanceDecision step);
   BalanceDecision end_trial(double trial_rate, TimePoint now);
   void count_pattern(const Window& window);
+  BalanceReason fewer_might_do(const Window& window) const;
   double recent_mean() const;
 
   size_t workers_;
@@ -105,9 +114,11 @@ class WorkerBalance {
   BalanceSample last_;
   bool have_last_ = false;
   Window window_;
-  // Steady: consecutive windows short of cores, or saturated, and the byte
-  // rates of the last few windows (the pattern's, once it is long enough).
-  int short_windows_ = 0;
+  // Steady: consecutive windows in which one worker fewer might do (short
+  // of cores, or the work fits), or saturated, and the byte rates of the last
+  // few windows (the pattern's, once it is long enough).
+  int fewer_windows_ = 0;
+  BalanceReason fewer_why_ = BalanceReason::none;
   int saturated_windows_ = 0;
   std::array<double, kPatternWindows> recent_{};
   size_t recent_next_ = 0;

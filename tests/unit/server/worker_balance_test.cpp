@@ -1,6 +1,6 @@
 // How many workers take connections (server/worker_balance.h): one fewer is
-// tried when the active workers wait for cores, one more when they are
-// saturated, and a trial is kept only when the broker moves as many bytes.
+// tried when the active workers wait for cores or their work would fit on
+// fewer, one more when they are saturated, and a trial is kept only when the broker moves as many bytes.
 #include "server/worker_balance.h"
 
 #include <gtest/gtest.h>
@@ -131,6 +131,27 @@ TEST(WorkerBalanceTest, SaturatedWorkersTryOneMoreAndKeepItOnlyWhenItGains) {
   ASSERT_EQ(machine.until_step(0.95, 0.0, 60e6).step, BalanceStep::unpark);
   EXPECT_EQ(machine.trial(0.9, 0.0, 90e6).step, BalanceStep::none);
   EXPECT_EQ(machine.balance().active(), 2u);
+}
+
+TEST(WorkerBalanceTest, WorkThatFitsOnOneWorkerFewerIsTriedThere) {
+  Machine machine(2);
+  const BalanceDecision park = machine.until_step(0.4, 0.0, 50e6);  // 0.8 of a core in all
+  EXPECT_EQ(park.step, BalanceStep::park);
+  EXPECT_EQ(park.worker, 1u);
+  EXPECT_EQ(park.why, BalanceReason::fits_on_fewer);
+  EXPECT_NEAR(park.figure, 0.8, 0.01);
+  EXPECT_EQ(machine.trial(0.85, 0.0, 50e6).step, BalanceStep::none);
+  EXPECT_EQ(machine.balance().active(), 1u);
+}
+
+TEST(WorkerBalanceTest, WorkThatNeedsEveryWorkerStartsNoTrial) {
+  Machine machine(2);
+  EXPECT_EQ(machine.until_step(0.5, 0.0, 50e6).step, BalanceStep::none);  // a whole core in all
+  Machine three(3);
+  EXPECT_EQ(three.until_step(0.65, 0.0, 50e6).step, BalanceStep::none);  // 1.95 > 2 x 0.9
+  const BalanceDecision park = three.until_step(0.55, 0.0, 50e6);       // 1.65 fits on two
+  EXPECT_EQ(park.step, BalanceStep::park);
+  EXPECT_EQ(park.worker, 2u);
 }
 
 TEST(WorkerBalanceTest, LittleTrafficStartsNoTrial) {
