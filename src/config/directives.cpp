@@ -157,8 +157,9 @@ const Directive kDirectives[] = {
                            "work waiting. 0 = sleep at once (lowest latency).")),
     stellwerk_only(flag("worker_balance", kGlobal, to_global<&Config::worker_balance>, "true",
                         "With several worker threads, park a worker (its connections move to the "
-                        "others) when the workers wait for cores that other programs hold, and keep "
-                        "that unless the broker then moves 5 % fewer bytes; unpark it when "
+                        "others) when the workers wait for cores that other programs hold, or their "
+                        "work would fit on one fewer, and keep that unless the broker then moves 5 % "
+                        "fewer bytes; unpark it when "
                         "the rest are saturated and that gains (docs/design/worker-balance.md). "
                         "false = every worker always takes connections.")),
 

@@ -103,8 +103,9 @@ BalanceDecision WorkerBalance::end_trial(double trial_rate, TimePoint now) {
   const bool fewer = state_ == State::fewer_on_trial;
   state_ = State::steady;
   const int doublings = std::min(trials_ - 1, kMaxHoldDoublings);
-  hold_until_ = now + kFirstHold * (1 << doublings);
   const bool kept = trial_rate >= baseline_ * (fewer ? kFewerMayLose : kMoreMustGain);
+  lost_in_a_row_ = kept ? 0 : lost_in_a_row_ + 1;
+  hold_until_ = now + (lost_in_a_row_ == 1 ? kRetryHold : kFirstHold * (1 << doublings));
   if (kept) return {};
   BalanceDecision revert{.why = BalanceReason::trial_lost, .figure = trial_rate, .before = baseline_};
   if (fewer) {

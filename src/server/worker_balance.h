@@ -82,6 +82,11 @@ class WorkerBalance {
   // Below this many bytes a second, balance does not matter.
   static constexpr double kMinimumBytesPerSecond = 1e6;
   static constexpr Duration kFirstHold = std::chrono::seconds(10);
+  // A trial lost once is tried again after this short hold: a second's rate
+  // on a shared machine can mislead, e.g. while the scheduler runs the one
+  // remaining worker on the same core as the program it serves. A second
+  // loss in a row holds as any trial does.
+  static constexpr Duration kRetryHold = std::chrono::seconds(1);
   static constexpr int kMaxHoldDoublings = 5;
 
   explicit WorkerBalance(size_t workers) : workers_(workers), active_(workers) {}
@@ -127,6 +132,7 @@ class WorkerBalance {
   double baseline_ = 0;
   double trial_sum_ = 0;
   int trials_ = 0;
+  int lost_in_a_row_ = 0;
   TimePoint hold_until_{};
 };
 

@@ -95,11 +95,13 @@ TEST(WorkerBalanceTest, ATrialThatMovesLessIsUndone) {
   EXPECT_EQ(machine.balance().active(), 2u);
 }
 
-TEST(WorkerBalanceTest, HoldsDoubleAfterEachTrial) {
-  // The same losing trial, again and again: each hold is twice the last,
-  // up to a limit, so a machine whose load keeps changing is not chased.
+TEST(WorkerBalanceTest, ALostTrialIsTriedOnceMoreSoonThenHoldsDouble) {
+  // The same losing trial, again and again: the first loss is tried again
+  // after a short hold, then each hold is twice the last, up to a limit, so
+  // a machine whose load keeps changing is not chased.
   Machine machine(2);
   const int hold_windows = static_cast<int>(WorkerBalance::kFirstHold / kWindow);
+  const int retry_windows = static_cast<int>(WorkerBalance::kRetryHold / kWindow);
   std::vector<int> windows_before_trial;
   for (int trial = 0; trial < 4; ++trial) {
     int windows = 1;
@@ -108,10 +110,25 @@ TEST(WorkerBalanceTest, HoldsDoubleAfterEachTrial) {
     ASSERT_EQ(machine.trial(0.95, 0.0, 40e6).step, BalanceStep::unpark);
   }
   EXPECT_EQ(windows_before_trial[0], WorkerBalance::kPatternWindows);
-  EXPECT_GE(windows_before_trial[1], hold_windows);
+  EXPECT_GE(windows_before_trial[1], retry_windows);
+  EXPECT_LE(windows_before_trial[1], retry_windows + WorkerBalance::kPatternWindows + 1);
   EXPECT_GE(windows_before_trial[2], 2 * hold_windows);
   EXPECT_GE(windows_before_trial[3], 4 * hold_windows);
   EXPECT_LT(windows_before_trial[3], 5 * hold_windows);
+}
+
+TEST(WorkerBalanceTest, AKeptTrialMakesTheNextLossOneToRetry) {
+  Machine machine(2);
+  ASSERT_EQ(machine.until_step(0.6, 0.3, 50e6).step, BalanceStep::park);
+  ASSERT_EQ(machine.trial(0.95, 0.0, 40e6).step, BalanceStep::unpark);  // lost once
+  ASSERT_EQ(machine.until_step(0.6, 0.3, 50e6).step, BalanceStep::park);
+  ASSERT_EQ(machine.trial(0.95, 0.0, 50e6).step, BalanceStep::none);  // kept
+  ASSERT_EQ(machine.until_step(0.95, 0.0, 50e6).step, BalanceStep::unpark);
+  ASSERT_EQ(machine.trial(0.6, 0.3, 50e6).step, BalanceStep::park);  // lost: tried again soon
+  int windows = 1;
+  while (machine.window(0.95, 0.0, 50e6).step == BalanceStep::none) ++windows;
+  EXPECT_LE(windows,
+            static_cast<int>(WorkerBalance::kRetryHold / kWindow) + WorkerBalance::kPatternWindows + 1);
 }
 
 TEST(WorkerBalanceTest, SaturatedWorkersTryOneMoreAndKeepItOnlyWhenItGains) {
@@ -149,7 +166,7 @@ TEST(WorkerBalanceTest, WorkThatNeedsEveryWorkerStartsNoTrial) {
   EXPECT_EQ(machine.until_step(0.5, 0.0, 50e6).step, BalanceStep::none);  // a whole core in all
   Machine three(3);
   EXPECT_EQ(three.until_step(0.65, 0.0, 50e6).step, BalanceStep::none);  // 1.95 > 2 x 0.9
-  const BalanceDecision park = three.until_step(0.55, 0.0, 50e6);       // 1.65 fits on two
+  const BalanceDecision park = three.until_step(0.55, 0.0, 50e6);        // 1.65 fits on two
   EXPECT_EQ(park.step, BalanceStep::park);
   EXPECT_EQ(park.worker, 2u);
 }
