@@ -40,11 +40,12 @@ BalanceDecision WorkerBalance::review_steady(const Window& window, TimePoint now
   if (now < hold_until_) return {};
   if (fewer_windows_ >= kPatternWindows) {
     const bool short_of_cores = fewer_why_ == BalanceReason::short_of_cores;
-    return start_trial(State::fewer_on_trial,
-                       {.step = BalanceStep::park,
-                        .worker = active_ - 1,
-                        .why = fewer_why_,
-                        .figure = short_of_cores ? window.wait_share : window.mean_busy * double(active_)});
+    return start_trial(
+        State::fewer_on_trial,
+        {.step = BalanceStep::park,
+         .worker = active_ - 1,
+         .why = fewer_why_,
+         .figure = short_of_cores ? window.wait_share : window.mean_busy * static_cast<double>(active_)});
   }
   if (saturated_windows_ >= kPatternWindows) {
     return start_trial(State::more_on_trial, {.step = BalanceStep::unpark,
