@@ -156,20 +156,21 @@ int Worker::wait_for_events() {
   if (pauses_.pays(looked_at) && waking_often_) {
     if (int ready = wait_once(0); ready > 0) return ready;
     pause_before_sleeping();
-    pauses_.add_sleep(Clock::now() - looked_at);
+    TimePoint paused_until = Clock::now();
+    pauses_.add_sleep(paused_until - looked_at);
     if (int ready = wait_once(0); ready > 0) return ready;
-    int ready = sleep_until_events(wait_timeout_ms()).ready;
+    int ready = sleep_until_events(wait_timeout_ms(), paused_until).ready;
     waking_often_ = false;
     return ready;
   }
-  Slept slept = sleep_until_events(timeout_ms);
+  Slept slept = sleep_until_events(timeout_ms, looked_at);
   waking_often_ = slept.asleep < options_.wakeup_coalescing;
   return slept.ready;
 }
 
-// epoll_wait that tells the pause policy how long it slept.
-Worker::Slept Worker::sleep_until_events(int timeout_ms) {
-  TimePoint asleep_from = Clock::now();
+// epoll_wait that tells the pause policy how long it slept, counted from
+// `asleep_from`, the caller's last reading of the clock.
+Worker::Slept Worker::sleep_until_events(int timeout_ms, TimePoint asleep_from) {
   int ready = wait_once(timeout_ms);
   Duration asleep = Clock::now() - asleep_from;
   pauses_.add_sleep(asleep);

@@ -256,7 +256,7 @@ class Worker {
     int ready;
     Duration asleep;
   };
-  Slept sleep_until_events(int timeout_ms);
+  Slept sleep_until_events(int timeout_ms, TimePoint asleep_from);
   void pause_before_sleeping();
   int wait_timeout_ms();
   void dispatch(const epoll_event& event);

@@ -25,13 +25,13 @@ WorkerBalance::Window WorkerBalance::window_between(const BalanceSample& before,
   const double seconds = std::chrono::duration<double>(after.at - before.at).count();
   Window window;
   window.bytes_per_second = static_cast<double>(grown(before.bytes, after.bytes)) / seconds;
-  double busy = 0;
   for (size_t i = 0; i < active_; ++i) {
     window.wait_share += static_cast<double>(grown(before.workers[i].wait_ns, after.workers[i].wait_ns));
-    busy += static_cast<double>(grown(before.workers[i].cpu_ns, after.workers[i].cpu_ns));
+    window.busy += static_cast<double>(grown(before.workers[i].cpu_ns, after.workers[i].cpu_ns));
   }
   window.wait_share /= seconds * 1e9;
-  window.mean_busy = busy / (seconds * 1e9) / static_cast<double>(active_);
+  window.busy /= seconds * 1e9;
+  window.mean_busy = window.busy / static_cast<double>(active_);
   return window;
 }
 
@@ -40,12 +40,10 @@ BalanceDecision WorkerBalance::review_steady(const Window& window, TimePoint now
   if (now < hold_until_) return {};
   if (fewer_windows_ >= kPatternWindows) {
     const bool short_of_cores = fewer_why_ == BalanceReason::short_of_cores;
-    return start_trial(
-        State::fewer_on_trial,
-        {.step = BalanceStep::park,
-         .worker = active_ - 1,
-         .why = fewer_why_,
-         .figure = short_of_cores ? window.wait_share : window.mean_busy * static_cast<double>(active_)});
+    return start_trial(State::fewer_on_trial, {.step = BalanceStep::park,
+                                               .worker = active_ - 1,
+                                               .why = fewer_why_,
+                                               .figure = short_of_cores ? window.wait_share : window.busy});
   }
   if (saturated_windows_ >= kPatternWindows) {
     return start_trial(State::more_on_trial, {.step = BalanceStep::unpark,
@@ -72,8 +70,7 @@ void WorkerBalance::count_pattern(const Window& window) {
 BalanceReason WorkerBalance::fewer_might_do(const Window& window) const {
   if (active_ < 2) return BalanceReason::none;
   if (window.wait_share >= kShortOfCores) return BalanceReason::short_of_cores;
-  const double cpu = window.mean_busy * static_cast<double>(active_);
-  if (cpu <= kFitsOnFewer * static_cast<double>(active_ - 1)) return BalanceReason::fits_on_fewer;
+  if (window.busy <= kFitsOnFewer * static_cast<double>(active_ - 1)) return BalanceReason::fits_on_fewer;
   return BalanceReason::none;
 }
 

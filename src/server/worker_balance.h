@@ -98,6 +98,7 @@ class WorkerBalance {
   struct Window {
     double bytes_per_second = 0;
     double wait_share = 0;  // summed over the active workers, in cores
+    double busy = 0;        // summed over the active workers, in cores
     double mean_busy = 0;   // over the active workers, in cores
   };
   const Window& last_window() const { return window_; }  // for the debug log
