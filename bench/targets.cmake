@@ -39,3 +39,10 @@ endif()
 # The least a relay does per delivery through the socket API: bench/compare
 # runs it beside the brokers in the slow pairs scenario, as the floor.
 add_executable(floor_relay ${CMAKE_CURRENT_LIST_DIR}/floor_relay.cpp)
+
+# No test runs these three; they serve bench/persistence and bench/compare,
+# which use release builds. A sanitizer build (CI tests with one) builds
+# them only when asked.
+if(STELLWERK_SANITIZE)
+  set_target_properties(persistence_driver store_fill floor_relay PROPERTIES EXCLUDE_FROM_ALL ON)
+endif()

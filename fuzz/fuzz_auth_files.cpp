@@ -20,6 +20,7 @@
 #include "auth/password_file.h"
 #include "auth/password_hash.h"
 #include "auth/scram.h"
+#include "quiet_log.h"
 
 namespace {
 

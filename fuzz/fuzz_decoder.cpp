@@ -12,6 +12,7 @@
 #include <string>
 
 #include "mqtt/codec.h"
+#include "quiet_log.h"
 
 namespace {
 

@@ -21,6 +21,7 @@
 #include "store/memory_env.h"
 #include "store/recovery.h"
 #include "store/snapshot.h"
+#include "quiet_log.h"
 
 namespace {
 

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "net/websocket_transport.h"
+#include "quiet_log.h"
 
 namespace {
 
