@@ -156,7 +156,7 @@ int Worker::wait_for_events() {
   if (pauses_.pays(looked_at) && waking_often_) {
     if (int ready = wait_once(0); ready > 0) return ready;
     pause_before_sleeping();
-    TimePoint paused_until = Clock::now();
+    const TimePoint paused_until = Clock::now();
     pauses_.add_sleep(paused_until - looked_at);
     if (int ready = wait_once(0); ready > 0) return ready;
     int ready = sleep_until_events(wait_timeout_ms(), paused_until).ready;
