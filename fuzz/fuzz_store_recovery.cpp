@@ -9,6 +9,7 @@
 //   0x01 snapshot present        0x02 segment present
 //   0x04 prepend a valid snapshot header    0x08 prepend a valid segment header
 //   0x10 recompute frame CRCs    0x20 renumber frame sequences
+//   0x40 the segment is salted (its frames' CRCs, when recomputed, too)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -36,24 +37,36 @@ constexpr char kDir[] = "/db";
 
 // Walks the frames by their declared lengths and makes each one's CRC (and,
 // with `renumber`, its sequence) right.
-void fix_frames(std::string& bytes, size_t start, Sequence first, bool renumber) {
+void fix_frames(std::string& bytes, size_t start, Sequence first, bool renumber, uint32_t seed) {
   for (size_t offset = start; offset + frame::kHeaderSize <= bytes.size(); ++first) {
     const uint32_t length = coding::load_u32(bytes.data() + offset + 4);
     if (length > bytes.size() - offset - frame::kHeaderSize) return;
     if (renumber) coding::patch_u64(bytes, offset + 9, first);
-    const uint32_t crc = crc32c::extend(0, bytes.data() + offset + 4, frame::kHeaderSize - 4 + length);
+    const uint32_t crc = crc32c::extend(seed, bytes.data() + offset + 4, frame::kHeaderSize - 4 + length);
     coding::patch_u32(bytes, offset, crc);
     offset += frame::kHeaderSize + length;
   }
 }
 
-std::string make_file(std::string_view body, std::string_view magic, bool header, bool crcs, bool renumber,
+struct FileKind {
+  std::string header;  // prepended when not empty
+  uint32_t seed = 0;   // of the frames' CRCs
+};
+
+std::string make_file(std::string_view body, const FileKind& kind, bool crcs, bool renumber,
                       Sequence sequence) {
-  std::string file = header ? frame::file_header(magic, sequence) : std::string();
+  std::string file = kind.header;
   const size_t start = file.size();
   file += body;
-  if (crcs) fix_frames(file, start, sequence, renumber);
+  if (crcs) fix_frames(file, start, sequence, renumber, kind.seed);
   return file;
+}
+
+FileKind segment_kind(uint8_t flags, Sequence first) {
+  const bool header = flags & 0x08;
+  if (!(flags & 0x40)) return {header ? frame::file_header(frame::kSegmentMagic, first) : std::string(), 0};
+  const uint64_t salt = first * 0x9E3779B97F4A7C15u;
+  return {header ? frame::salted_segment_header(first, salt) : std::string(), frame::crc_seed(salt)};
 }
 
 void check_snapshot_round_trip(const Recovery& recovery) {
@@ -79,13 +92,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   MemoryEnv env;
   if (flags & 0x01) {
-    env.set_contents("/db/state.snap", make_file(input.substr(0, snapshot_size), frame::kSnapshotMagic,
-                                                 flags & 0x04, crcs, false, first));
+    const FileKind snapshot{flags & 0x04 ? frame::file_header(frame::kSnapshotMagic, first) : std::string(),
+                            0};
+    env.set_contents("/db/state.snap",
+                     make_file(input.substr(0, snapshot_size), snapshot, crcs, false, first));
   }
   if (flags & 0x02) {
-    env.set_contents("/db/" + frame::segment_name(first + 1),
-                     make_file(input.substr(snapshot_size), frame::kSegmentMagic, flags & 0x08, crcs,
-                               renumber, first + 1));
+    env.set_contents(
+        "/db/" + frame::segment_name(first + 1),
+        make_file(input.substr(snapshot_size), segment_kind(flags, first + 1), crcs, renumber, first + 1));
   }
   if (!env.create_dir(kDir).ok()) fail("create_dir");
   auto recovered = recover(env, kDir, 1);

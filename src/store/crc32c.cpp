@@ -91,13 +91,14 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint
   return static_cast<uint32_t>(wide);
 }
 
-// Three CRCs from 0, in lockstep while every input has a word left.
-__attribute__((target("sse4.2"))) void values3_sse42(const std::string_view (&inputs)[3], uint32_t (&out)[3]) {
+// Three CRCs continued from `crc`, in lockstep while every input has a word left.
+__attribute__((target("sse4.2"))) void extend3_sse42(uint32_t crc, const std::string_view (&inputs)[3],
+                                                     uint32_t (&out)[3]) {
   const size_t common = std::min({inputs[0].size(), inputs[1].size(), inputs[2].size()}) & ~size_t{7};
   const auto* a = reinterpret_cast<const uint8_t*>(inputs[0].data());
   const auto* b = reinterpret_cast<const uint8_t*>(inputs[1].data());
   const auto* c = reinterpret_cast<const uint8_t*>(inputs[2].data());
-  uint64_t crc_a = 0xFFFFFFFFu, crc_b = 0xFFFFFFFFu, crc_c = 0xFFFFFFFFu;
+  uint64_t crc_a = ~crc, crc_b = ~crc, crc_c = ~crc;
   for (size_t i = 0; i < common; i += 8) {
     crc_a = fold<uint64_t>(crc_a, a + i);
     crc_b = fold<uint64_t>(crc_b, b + i);
@@ -136,11 +137,11 @@ uint32_t extend(uint32_t crc, const void* data, size_t size) {
   return extend_portable(crc, bytes, size);
 }
 
-void values3(const std::string_view (&inputs)[3], uint32_t (&out)[3]) {
+void extend3(uint32_t crc, const std::string_view (&inputs)[3], uint32_t (&out)[3]) {
 #if defined(__x86_64__)
-  if (cpu_has_sse42()) return values3_sse42(inputs, out);
+  if (cpu_has_sse42()) return extend3_sse42(crc, inputs, out);
 #endif
-  for (size_t i = 0; i < 3; ++i) out[i] = value(inputs[i]);
+  for (size_t i = 0; i < 3; ++i) out[i] = extend(crc, inputs[i].data(), inputs[i].size());
 }
 
 }  // namespace stellwerk::store::crc32c

@@ -15,10 +15,12 @@ uint32_t extend(uint32_t crc, const void* data, size_t size);
 
 inline uint32_t value(std::string_view data) { return extend(0, data.data(), data.size()); }
 
-// value() of three inputs at once: out[i] = value(inputs[i]). Each CRC is a
-// chain of dependent instructions; three chains side by side keep the CPU
-// busy where one leaves it waiting (sealing a batch of short records).
-void values3(const std::string_view (&inputs)[3], uint32_t (&out)[3]);
+// extend() of three inputs from the same `crc` at once: out[i] =
+// extend(crc, inputs[i]). Each CRC is a chain of dependent instructions;
+// three chains side by side keep the CPU busy where one leaves it waiting
+// (sealing a batch of short records).
+void extend3(uint32_t crc, const std::string_view (&inputs)[3], uint32_t (&out)[3]);
+inline void values3(const std::string_view (&inputs)[3], uint32_t (&out)[3]) { extend3(0, inputs, out); }
 
 // The table-driven loop alone, whatever the CPU; tests compare it with extend().
 uint32_t extend_portable(uint32_t crc, const void* data, size_t size);

@@ -24,7 +24,9 @@ using IoResult = Result<T, IoError>;
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
-  // Writes all of `data` at the end of the file, or fails.
+  // Writes all of `data` after what this object wrote before (from the
+  // start: at the end of a created file, over the old bytes of one opened
+  // by Env::overwrite), or fails.
   virtual IoStatus append(std::string_view data) = 0;
   // Makes what was appended durable (fdatasync).
   virtual IoStatus sync() = 0;
@@ -38,6 +40,14 @@ class Env {
   virtual ~Env() = default;
   // Creates `path` (or truncates it) for appending, with mode 0600.
   virtual IoResult<std::unique_ptr<WritableFile>> create(const std::string& path) = 0;
+  // Opens the existing `path` to write from its start over the bytes it
+  // holds, with mode 0600; bytes past the last write stay as they were. The
+  // log reuses its segment files this way, whose pages the page cache and
+  // the file system hold already. An Env that cannot fails (the caller
+  // creates a new file instead).
+  virtual IoResult<std::unique_ptr<WritableFile>> overwrite(const std::string& path) {
+    return fail(IoError{"overwrite " + path + ": not supported"});
+  }
   virtual IoResult<std::string> read_all(const std::string& path) = 0;
   // Names (not paths) of the entries in `dir`, without "." and "..".
   virtual IoResult<std::vector<std::string>> list(const std::string& dir) = 0;

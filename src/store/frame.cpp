@@ -20,7 +20,10 @@ std::string_view crc_covered(const char* frame, size_t payload_size) {
   return std::string_view(frame + kLengthOffset, kHeaderSize - kLengthOffset + payload_size);
 }
 
-uint32_t frame_crc(const char* frame, size_t payload_size) { return crc32c::value(crc_covered(frame, payload_size)); }
+uint32_t frame_crc(const char* frame, size_t payload_size, uint32_t seed) {
+  const std::string_view covered = crc_covered(frame, payload_size);
+  return crc32c::extend(seed, covered.data(), covered.size());
+}
 
 }  // namespace
 
@@ -54,19 +57,22 @@ namespace {
 // short, and one CRC at a time leaves the CPU waiting on each instruction.
 class Sealer {
  public:
-  explicit Sealer(std::string& bytes) : bytes_(bytes) {}
+  Sealer(std::string& bytes, uint32_t seed) : bytes_(bytes), seed_(seed) {}
   void add(size_t offset) {
     offsets_[pending_++] = offset;
     if (pending_ < 3) return;
     const std::string_view inputs[3] = {covered(offsets_[0]), covered(offsets_[1]), covered(offsets_[2])};
     uint32_t crcs[3];
-    crc32c::values3(inputs, crcs);
+    crc32c::extend3(seed_, inputs, crcs);
     for (size_t i = 0; i < 3; ++i) patch(offsets_[i], crcs[i]);
     pending_ = 0;
   }
   // Seals the last one or two frames.
   void finish() {
-    for (size_t i = 0; i < pending_; ++i) patch(offsets_[i], crc32c::value(covered(offsets_[i])));
+    for (size_t i = 0; i < pending_; ++i) {
+      const std::string_view input = covered(offsets_[i]);
+      patch(offsets_[i], crc32c::extend(seed_, input.data(), input.size()));
+    }
     pending_ = 0;
   }
 
@@ -78,14 +84,15 @@ class Sealer {
   void patch(size_t offset, uint32_t crc) { coding::patch_u32(bytes_, offset, crc); }
 
   std::string& bytes_;
+  uint32_t seed_;
   size_t offsets_[3] = {};
   size_t pending_ = 0;
 };
 
 // Calls stamp(offset, index) on each frame from `offset` on, then seals it.
 template <typename Stamp>
-size_t seal_frames(std::string& bytes, size_t offset, Stamp&& stamp) {
-  Sealer sealer(bytes);
+size_t seal_frames(std::string& bytes, size_t offset, uint32_t seed, Stamp&& stamp) {
+  Sealer sealer(bytes, seed);
   size_t frames = 0;
   for (; offset + kHeaderSize <= bytes.size(); ++frames) {
     const uint32_t payload_size = coding::load_u32(bytes.data() + offset + kLengthOffset);
@@ -99,14 +106,14 @@ size_t seal_frames(std::string& bytes, size_t offset, Stamp&& stamp) {
 
 }  // namespace
 
-size_t seal(std::string& bytes, Sequence first) {
-  return seal_frames(bytes, 0, [&](size_t offset, size_t index) {
+size_t seal(std::string& bytes, Sequence first, uint32_t seed) {
+  return seal_frames(bytes, 0, seed, [&](size_t offset, size_t index) {
     coding::patch_u64(bytes, offset + kSequenceOffset, first + index);
   });
 }
 
 size_t seal_at(std::string& bytes, size_t offset, Sequence sequence) {
-  return seal_frames(bytes, offset, [&](size_t at, size_t) {
+  return seal_frames(bytes, offset, 0, [&](size_t at, size_t) {
     bytes[at + kTypeOffset] = static_cast<char>(bytes[at + kTypeOffset] & ~kBatchEndBit);
     coding::patch_u64(bytes, at + kSequenceOffset, sequence);
   });
@@ -131,7 +138,8 @@ ReadStatus Reader::next(Frame& frame) {
   const uint32_t payload_size = coding::load_u32(p + kLengthOffset);
   if (payload_size > kMaxPayload) return ReadStatus::corrupt;
   if (payload_size > left - kHeaderSize) return ReadStatus::truncated;
-  if (check_ == Check::crc && coding::load_u32(p) != frame_crc(p, payload_size)) return ReadStatus::corrupt;
+  if (check_ == Check::crc && coding::load_u32(p) != frame_crc(p, payload_size, seed_))
+    return ReadStatus::corrupt;
   const auto type_byte = static_cast<uint8_t>(p[kTypeOffset]);
   const uint8_t type = type_byte & ~kBatchEndBit;
   if (type < 1 || type > kLastRecordType) return ReadStatus::corrupt;
@@ -141,6 +149,19 @@ ReadStatus Reader::next(Frame& frame) {
   frame.payload = input_.substr(offset_ + kHeaderSize, payload_size);
   offset_ += kHeaderSize + payload_size;
   return ReadStatus::ok;
+}
+
+std::optional<Sequence> sequence_at(std::string_view input, size_t offset) {
+  if (offset > input.size() || input.size() - offset < kHeaderSize) return std::nullopt;
+  return coding::load_u64(input.data() + offset + kSequenceOffset);
+}
+
+bool valid_frame_at(std::string_view input, size_t offset, uint32_t seed, Sequence at_least) {
+  const std::optional<Sequence> sequence = sequence_at(input, offset);
+  if (!sequence || *sequence < at_least || *sequence - at_least > (Sequence{1} << 32)) return false;
+  Reader reader(input.substr(offset), Reader::Check::crc, seed);
+  Frame frame;
+  return reader.next(frame) == ReadStatus::ok;
 }
 
 std::string file_header(std::string_view magic, Sequence sequence) {
@@ -155,6 +176,32 @@ std::optional<Sequence> parse_file_header(std::string_view input, std::string_vi
   const uint32_t stored = coding::load_u32(input.data() + 16);
   if (stored != crc32c::value(input.substr(0, 16))) return std::nullopt;
   return coding::load_u64(input.data() + 8);
+}
+
+std::string salted_segment_header(Sequence first, uint64_t salt) {
+  std::string header(kSaltedSegmentMagic);
+  coding::put_u64(header, first);
+  coding::put_u64(header, salt);
+  coding::put_u32(header, crc32c::value(header));
+  return header;
+}
+
+uint32_t crc_seed(uint64_t salt) {
+  std::string bytes;
+  coding::put_u64(bytes, salt);
+  return crc32c::value(bytes);
+}
+
+std::optional<SegmentHeader> parse_segment_header(std::string_view input) {
+  if (auto first = parse_file_header(input, kSegmentMagic))
+    return SegmentHeader{*first, 0, kFileHeaderSize, false};
+  if (input.size() < kSaltedHeaderSize ||
+      input.substr(0, kSaltedSegmentMagic.size()) != kSaltedSegmentMagic) {
+    return std::nullopt;
+  }
+  if (coding::load_u32(input.data() + 24) != crc32c::value(input.substr(0, 24))) return std::nullopt;
+  return SegmentHeader{coding::load_u64(input.data() + 8), crc_seed(coding::load_u64(input.data() + 16)),
+                       kSaltedHeaderSize, true};
 }
 
 std::string segment_name(Sequence first) { return fmt::format("wal-{:020}.log", first); }

@@ -32,8 +32,9 @@ void append_unsealed_message_put(std::string& out, MessageId id, const session::
 template <typename Encode>
 void append_unsealed_as(std::string& out, RecordType type, Encode&& encode);
 // Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
-// frames that make up `bytes`. Returns the number of frames.
-size_t seal(std::string& bytes, Sequence first);
+// frames that make up `bytes`. Returns the number of frames. `seed` is the
+// CRC the frames' CRCs continue from: a salted segment's (crc_seed()), or 0.
+size_t seal(std::string& bytes, Sequence first, uint32_t seed = 0);
 // Seals the frames from `offset` on, all with `sequence`, clearing their
 // batch-end bits (a snapshot's frames). Returns the number of frames.
 size_t seal_at(std::string& bytes, size_t offset, Sequence sequence);
@@ -79,7 +80,9 @@ class Reader {
   // `trusted`: frames this process sealed itself and handed over in memory
   // (the snapshot thread's input), whose CRCs need no second computation.
   enum class Check { crc, trusted };
-  explicit Reader(std::string_view input, Check check = Check::crc) : input_(input), check_(check) {}
+  // `seed`: as for seal().
+  explicit Reader(std::string_view input, Check check = Check::crc, uint32_t seed = 0)
+      : input_(input), check_(check), seed_(seed) {}
   ReadStatus next(Frame& frame);
   // Offset of the next unread frame, or of the damaged one after an error.
   size_t offset() const { return offset_; }
@@ -88,8 +91,18 @@ class Reader {
  private:
   std::string_view input_;
   Check check_;
+  uint32_t seed_;
   size_t offset_ = 0;
 };
+
+// True when a valid frame (its length within `input`, a known type, its
+// CRC continued from `seed`) with a sequence from `at_least` to
+// at_least + 2^32 starts at `offset`. Cheap where none does: recovery tries
+// every offset of a reused file's stale bytes.
+bool valid_frame_at(std::string_view input, size_t offset, uint32_t seed, Sequence at_least);
+// The sequence field of the frame that would start at `offset` (valid or
+// not), or nullopt when the input ends before it.
+std::optional<Sequence> sequence_at(std::string_view input, size_t offset);
 
 // --- file headers: magic:8 | sequence:u64 | crc32c(previous 16 bytes):u32
 inline constexpr size_t kFileHeaderSize = 20;
@@ -101,10 +114,32 @@ std::string file_header(std::string_view magic, Sequence sequence);
 // input is too short.
 std::optional<Sequence> parse_file_header(std::string_view input, std::string_view magic);
 
+// --- salted segments (since 5 December 2026): the store reuses segment
+// files, so that bytes of a file's former life may follow its last record.
+// The header carries a random salt, and every frame's CRC continues from the
+// CRC of that salt: no frame of a former life, nor a frame an MQTT payload
+// carried into one, is valid in the new one.
+//   magic "STWWAL02":8 | first sequence:u64 | salt:u64 | crc32c(previous 24 bytes):u32
+inline constexpr std::string_view kSaltedSegmentMagic{"STWWAL02", 8};
+inline constexpr size_t kSaltedHeaderSize = 28;
+
+struct SegmentHeader {
+  Sequence first = 0;
+  uint32_t seed = 0;  // the CRC the frames continue from: 0 in an unsalted segment
+  size_t size = 0;    // where the frames start
+  bool salted = false;
+};
+std::string salted_segment_header(Sequence first, uint64_t salt);
+uint32_t crc_seed(uint64_t salt);
+// A header of either kind (kSegmentMagic or kSaltedSegmentMagic), or nullopt.
+std::optional<SegmentHeader> parse_segment_header(std::string_view input);
+
 // --- file names in the store directory
 std::string segment_name(Sequence first);  // "wal-00000000000000000001.log"
 std::optional<Sequence> parse_segment_name(std::string_view name);
 inline constexpr std::string_view kSnapshotName = "state.snap";
 inline constexpr std::string_view kSnapshotTempName = "state.snap.tmp";
+// An obsolete segment kept for the log to write over next (SegmentLog).
+inline constexpr std::string_view kSpareSegmentName = "wal-spare.log";
 
 }  // namespace stellwerk::store::frame

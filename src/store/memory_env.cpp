@@ -22,7 +22,7 @@ class MemoryEnv::File final : public WritableFile {
  public:
   File(MemoryEnv& env, FilePtr file, std::string path)
       : env_(env), file_(std::move(file)), path_(std::move(path)) {}
-  IoStatus append(std::string_view data) override { return env_.append_to(file_, data, path_); }
+  IoStatus append(std::string_view data) override { return env_.append_to(file_, position_, data, path_); }
   IoStatus sync() override { return env_.sync_file(file_, path_); }
   IoStatus close() override { return {}; }
 
@@ -30,6 +30,7 @@ class MemoryEnv::File final : public WritableFile {
   MemoryEnv& env_;
   FilePtr file_;
   std::string path_;
+  size_t position_ = 0;  // where the next append writes
 };
 
 bool MemoryEnv::allow_operation() {
@@ -47,21 +48,42 @@ IoResult<std::unique_ptr<WritableFile>> MemoryEnv::create(const std::string& pat
   return std::unique_ptr<WritableFile>(std::make_unique<File>(*this, file, path));
 }
 
-IoStatus MemoryEnv::append_to(const FilePtr& file, std::string_view data, const std::string& path) {
+IoResult<std::unique_ptr<WritableFile>> MemoryEnv::overwrite(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (!allow_operation()) return crash_error("open", path);
+  auto it = live_.find(path);
+  if (it == live_.end()) return missing("open", path);
+  return std::unique_ptr<WritableFile>(std::make_unique<File>(*this, it->second, path));
+}
+
+IoStatus MemoryEnv::append_to(const FilePtr& file, size_t& position, std::string_view data,
+                              const std::string& path) {
   std::lock_guard lock(mutex_);
   if (!allow_operation()) {
-    if (torn_ && !torn_done_) file->data.append(data.substr(0, data.size() / 2));
+    if (torn_ && !torn_done_) write_at(*file, position, data.substr(0, data.size() / 2));
     torn_done_ = true;
     return crash_error("append", path);
   }
-  file->data.append(data);
+  write_at(*file, position, data);
   return {};
+}
+
+void MemoryEnv::write_at(FileData& file, size_t& position, std::string_view data) {
+  if (position < file.synced) {
+    // Overwriting durable bytes: until the next sync a power loss brings them back.
+    file.stale = file.data.substr(position, file.synced - position) + file.stale;
+    file.synced = position;
+  }
+  file.data.replace(position, std::min(data.size(), file.data.size() - position), data);
+  position += data.size();
+  file.written_end = position;
 }
 
 IoStatus MemoryEnv::sync_file(const FilePtr& file, const std::string& path) {
   std::lock_guard lock(mutex_);
   if (!allow_operation()) return crash_error("sync", path);
   file->synced = file->data.size();
+  file->stale.clear();
   return {};
 }
 
@@ -147,10 +169,16 @@ void MemoryEnv::power_loss(Unsynced unsynced) {
   crash_at_.reset();
   live_ = durable_;
   for (auto& [path, file] : live_) {
-    const size_t unsynced_bytes = file->data.size() - file->synced;
-    if (unsynced == Unsynced::drop) file->data.resize(file->synced);
-    if (unsynced == Unsynced::keep_half) file->data.resize(file->synced + unsynced_bytes / 2);
+    const size_t unsynced_bytes = std::max(file->written_end, file->synced) - file->synced;
+    size_t kept = unsynced_bytes;
+    if (unsynced == Unsynced::drop) kept = 0;
+    if (unsynced == Unsynced::keep_half) kept = unsynced_bytes / 2;
+    const size_t end = file->synced + kept;
+    const std::string stale = file->stale.substr(std::min(kept, file->stale.size()));
+    file->data.resize(std::min(end, file->data.size()));
+    file->data += stale;
     file->synced = file->data.size();
+    file->stale.clear();
   }
 }
 

@@ -27,6 +27,7 @@ class MemoryEnv final : public Env {
   enum class Unsynced { drop, keep_half, keep };
 
   IoResult<std::unique_ptr<WritableFile>> create(const std::string& path) override;
+  IoResult<std::unique_ptr<WritableFile>> overwrite(const std::string& path) override;
   IoResult<std::string> read_all(const std::string& path) override;
   IoResult<std::vector<std::string>> list(const std::string& dir) override;
   IoStatus create_dir(const std::string& dir) override;
@@ -55,16 +56,22 @@ class MemoryEnv final : public Env {
   std::vector<std::string> names(const std::string& dir) const;
 
  private:
+  // What a power loss leaves is data[0, synced) followed by `stale`: the
+  // durable bytes past `synced` of a file being overwritten (empty for one
+  // that is only appended to).
   struct FileData {
     std::string data;
     size_t synced = 0;
+    std::string stale;
+    size_t written_end = 0;  // the end of the last write
   };
   using FilePtr = std::shared_ptr<FileData>;
   class File;
 
   // Counts one mutating operation; false when the process is "dead".
   bool allow_operation();
-  IoStatus append_to(const FilePtr& file, std::string_view data, const std::string& path);
+  IoStatus append_to(const FilePtr& file, size_t& position, std::string_view data, const std::string& path);
+  static void write_at(FileData& file, size_t& position, std::string_view data);
   IoStatus sync_file(const FilePtr& file, const std::string& path);
   std::vector<std::string> names_locked(const std::string& dir) const;
   static std::string parent_of(const std::string& path);

@@ -67,6 +67,20 @@ class PosixEnv final : public Env {
     return std::unique_ptr<WritableFile>(std::make_unique<PosixFile>(fd, path));
   }
 
+  IoResult<std::unique_ptr<WritableFile>> overwrite(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("open", path);
+    if (::fchmod(fd, 0600) != 0) {
+      auto error = io_error("chmod", path);
+      ::close(fd);
+      return error;
+    }
+    // Pages the cache dropped come back in the background, not one at a
+    // time inside the writes that only partly cover them.
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixFile>(fd, path));
+  }
+
   IoResult<std::string> read_all(const std::string& path) override {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("open", path);

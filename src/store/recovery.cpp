@@ -46,9 +46,14 @@ class Recoverer {
 
  private:
   void remove_leftovers(const std::vector<std::string>& names) {
-    if (std::find(names.begin(), names.end(), frame::kSnapshotTempName) == names.end()) return;
+    const auto found = [&](std::string_view name) {
+      return std::find(names.begin(), names.end(), name) != names.end();
+    };
     // An unfinished snapshot: the previous one (or the log) is still complete.
-    (void)env_.remove(join_path(dir_, frame::kSnapshotTempName));
+    if (found(frame::kSnapshotTempName)) (void)env_.remove(join_path(dir_, frame::kSnapshotTempName));
+    // A segment file kept for reuse holds nothing needed; after a restart its
+    // pages are likely out of the cache, so the next segment is a new file.
+    if (found(frame::kSpareSegmentName)) (void)env_.remove(join_path(dir_, frame::kSpareSegmentName));
   }
 
   void load_snapshot(const std::vector<std::string>& names) {
@@ -105,11 +110,11 @@ class Recoverer {
       }
       const bool last = i + 1 == segments.size();
       const Sequence next_first = last ? 0 : segments[i + 1].first;
-      after_gap = replay_file(name, last, next_first) == Outcome::gap;
+      after_gap = replay_file(segments[i].first, name, last, next_first) == Outcome::gap;
     }
   }
 
-  Outcome replay_file(const std::string& name, bool last, Sequence next_first) {
+  Outcome replay_file(Sequence named_first, const std::string& name, bool last, Sequence next_first) {
     auto bytes = env_.read_all(join_path(dir_, name));
     if (!bytes) {
       log::error("store: cannot read log segment: {}", bytes.error().message);
@@ -117,6 +122,11 @@ class Recoverer {
       return Outcome::corrupt;
     }
     ++result_.report.segments_read;
+    if (reused_under_old_name(*bytes, named_first)) {
+      log::notice("store: {} is a log file that was being reused when the store stopped; not read", name);
+      result_.old_segments.push_back(name);
+      return Outcome::clean;
+    }
     SegmentResult segment = replay(*bytes);
     // An interrupted write leaves damage at the end of the newest segment, or
     // of an older one that a later segment already continues.
@@ -154,28 +164,40 @@ class Recoverer {
     }
   }
 
+  // A reused file whose new header is in place but whose rename to the new
+  // segment's name a crash undid (SegmentLog::roll syncs the header, then the
+  // directory): it still carries an older segment's name, and nothing in it
+  // was synced after the header. Its old contents were obsolete before.
+  static bool reused_under_old_name(std::string_view bytes, Sequence named_first) {
+    auto header = frame::parse_segment_header(bytes);
+    return header && header->salted && header->first > named_first;
+  }
+
   SegmentResult replay(std::string_view bytes) {
-    auto first = frame::parse_file_header(bytes, frame::kSegmentMagic);
+    auto header = frame::parse_segment_header(bytes);
     // Sequences start at 1: a segment claiming 0 was not written by a store.
-    if (!first || *first == 0) return damaged_header(bytes);
+    if (!header || header->first == 0) return damaged_header(bytes);
     if (!baseline_known_) {
-      applied_ = *first - 1;
+      applied_ = header->first - 1;
       baseline_known_ = true;
     }
-    if (*first > applied_ + 1) return SegmentResult{Outcome::gap, 0, false};
-    return replay_frames(bytes, *first);
+    if (header->first > applied_ + 1) return SegmentResult{Outcome::gap, 0, false};
+    return replay_frames(bytes, *header);
   }
 
   static SegmentResult damaged_header(std::string_view bytes) {
     // A segment whose creation was cut short has a partial or zeroed header.
-    const bool torn = bytes.size() < frame::kFileHeaderSize || all_zero(bytes);
+    const size_t header_size =
+        bytes.starts_with(frame::kSaltedSegmentMagic) ? frame::kSaltedHeaderSize : frame::kFileHeaderSize;
+    const bool torn = bytes.size() < header_size || all_zero(bytes);
     return SegmentResult{Outcome::corrupt, 0, torn};
   }
 
-  SegmentResult replay_frames(std::string_view bytes, Sequence first) {
-    frame::Reader reader(bytes.substr(frame::kFileHeaderSize));
+  SegmentResult replay_frames(std::string_view bytes, const frame::SegmentHeader& header) {
+    const std::string_view frames = bytes.substr(header.size);
+    frame::Reader reader(frames, frame::Reader::Check::crc, header.seed);
     std::vector<Record> batch;
-    Sequence expected = first;
+    Sequence expected = header.first;
     size_t batch_start = 0;  // reader offset after the last complete batch
     frame::Frame frame;
     frame::ReadStatus status;
@@ -193,8 +215,31 @@ class Recoverer {
       apply_batch(batch, frame.sequence);
       batch_start = reader.offset();
     }
-    return classify(bytes, status, frame::kFileHeaderSize + batch_start,
-                    frame::kFileHeaderSize + reader.offset(), reader.offset() != batch_start);
+    const bool open_batch = reader.offset() != batch_start;
+    if (header.salted && ends_reused_file(frames, status, reader.offset(), expected, header.seed)) {
+      return SegmentResult{open_batch ? Outcome::torn : Outcome::clean, header.size + batch_start,
+                           open_batch};
+    }
+    return classify(bytes, status, header.size + batch_start, header.size + reader.offset(), open_batch);
+  }
+
+  // In a salted segment the file may go on with bytes of its former life
+  // after the last record written. They end the log where the reader stopped
+  // at an invalid frame, unless that frame claims the sequence that was due
+  // (a damaged frame of this segment), or a valid frame of this segment (this
+  // salt, a later sequence) starts within kReusedScanBytes after it: damage
+  // then, as in an unsalted segment.
+  static constexpr size_t kReusedScanBytes = 16 << 20;
+  static bool ends_reused_file(std::string_view frames, frame::ReadStatus status, size_t stop,
+                               Sequence expected, uint32_t seed) {
+    if (status != frame::ReadStatus::corrupt && status != frame::ReadStatus::truncated) return false;
+    if (frame::sequence_at(frames, stop) == expected) return false;
+    const size_t end = frames.size() < frame::kHeaderSize ? 0 : frames.size() - frame::kHeaderSize;
+    const size_t last_start = std::min(end, stop + kReusedScanBytes);
+    for (size_t at = stop + 1; at <= last_start; ++at) {
+      if (frame::valid_frame_at(frames, at, seed, expected)) return false;
+    }
+    return true;
   }
 
   void apply_batch(std::vector<Record>& batch, Sequence last) {

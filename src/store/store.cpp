@@ -32,6 +32,14 @@ void log_recovery(const std::string& dir, const Recovery& recovery, size_t sessi
       report.segments_read);
 }
 
+// The largest segment file kept for reuse. A segment that grew far past the
+// size that starts a snapshot (snapshots failing for a while) is removed
+// rather than left taking that much disk space.
+uint64_t spare_limit(const Options& options) {
+  constexpr uint64_t kAtLeast = 256u << 20;
+  return std::max(2 * options.max_log_bytes, kAtLeast);
+}
+
 }  // namespace
 
 Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
@@ -61,7 +69,7 @@ Result<Store::Opened, StoreError> Store::open(Env& env, Options options) {
       return fail(StoreError::io);
     }
   }
-  SegmentLog log(env, options.dir);
+  SegmentLog log(env, options.dir, spare_limit(options));
   log.adopt_old(std::move(recovery.old_segments));
   if (auto status = log.start_segment(recovery.sequence + 1); !status) {
     log::error("store: cannot start a log segment: {}", status.error().message);
@@ -343,7 +351,7 @@ bool Store::write_locked(BatchData& batches, bool report_durable) {
   const bool was_unsynced = log_.unsynced();
   const bool mirror_was_empty = mirror_pending_.frames.empty();
   const bool mirror_was_full = mirror_pending_.frames.size() >= kMirrorBytes;
-  const size_t records = frame::seal(batches.frames, written_ + 1);
+  const size_t records = frame::seal(batches.frames, written_ + 1, log_.crc_seed());
   if (auto status = log_.append(batches.frames); !status) {
     fail_with(status.error());
     return false;

@@ -68,6 +68,25 @@ TEST_F(PosixStore, CreatesPrivateFilesAndRecoversThem) {
   EXPECT_EQ(reopened->state.retained[0]->payload(), "p");
 }
 
+TEST_F(PosixStore, OverwriteWritesFromTheStartAndKeepsTheRestPrivate) {
+  ASSERT_TRUE(posix_env().create_dir(dir_).ok());
+  const std::string path = dir_ + "/f";
+  {
+    auto file = posix_env().create(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->append("0123456789").ok());
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto file = posix_env().overwrite(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->append("ab").ok());
+  ASSERT_TRUE((*file)->append("cd").ok());
+  ASSERT_TRUE((*file)->sync().ok());
+  EXPECT_EQ(posix_env().read_all(path).value(), "abcd456789");
+  EXPECT_EQ(mode_of(path), 0600u);
+  EXPECT_FALSE(posix_env().overwrite(dir_ + "/missing").ok());
+}
+
 // One producer commits batches while at most `window` of them are not yet
 // durable, like a broker whose `window` clients each wait for their
 // acknowledgement before publishing again (0: no limit, wait at the end).

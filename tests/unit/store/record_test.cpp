@@ -201,6 +201,46 @@ TEST(Frame, ShortInputIsTruncatedNotCorrupt) {
   }
 }
 
+TEST(Frame, SaltedSegmentHeadersAndTheirSeeds) {
+  const std::string header = frame::salted_segment_header(77, 0xfeedface12345678u);
+  ASSERT_EQ(header.size(), frame::kSaltedHeaderSize);
+  const auto parsed = frame::parse_segment_header(header + "frames");
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->salted);
+  EXPECT_EQ(parsed->first, 77u);
+  EXPECT_EQ(parsed->size, frame::kSaltedHeaderSize);
+  EXPECT_EQ(parsed->seed, frame::crc_seed(0xfeedface12345678u));
+  EXPECT_NE(frame::crc_seed(1), frame::crc_seed(2));
+  for (size_t bit = 0; bit < header.size() * 8; ++bit) {
+    std::string damaged = header;
+    damaged[bit / 8] = static_cast<char>(damaged[bit / 8] ^ (1 << (bit % 8)));
+    EXPECT_FALSE(frame::parse_segment_header(damaged)) << bit;
+  }
+  const auto unsalted = frame::parse_segment_header(frame::file_header(frame::kSegmentMagic, 9));
+  ASSERT_TRUE(unsalted);
+  EXPECT_FALSE(unsalted->salted);
+  EXPECT_EQ(unsalted->first, 9u);
+  EXPECT_EQ(unsalted->seed, 0u);
+  EXPECT_FALSE(frame::parse_segment_header(frame::file_header(frame::kSnapshotMagic, 9)));
+}
+
+TEST(Frame, AFrameIsValidOnlyUnderTheSeedItWasSealedWith) {
+  std::string bytes;
+  frame::append_unsealed(bytes, record::SessionDelete{"client"}, true);
+  frame::seal(bytes, 5, frame::crc_seed(42));
+  frame::Frame read;
+  EXPECT_EQ(frame::Reader(bytes, frame::Reader::Check::crc, frame::crc_seed(42)).next(read),
+            frame::ReadStatus::ok);
+  EXPECT_EQ(frame::Reader(bytes, frame::Reader::Check::crc, frame::crc_seed(43)).next(read),
+            frame::ReadStatus::corrupt);
+  EXPECT_EQ(frame::Reader(bytes).next(read), frame::ReadStatus::corrupt);
+  EXPECT_TRUE(frame::valid_frame_at(bytes, 0, frame::crc_seed(42), 5));
+  EXPECT_FALSE(frame::valid_frame_at(bytes, 0, frame::crc_seed(42), 6)) << "an earlier sequence";
+  EXPECT_FALSE(frame::valid_frame_at(bytes, 1, frame::crc_seed(42), 0));
+  EXPECT_EQ(frame::sequence_at(bytes, 0), 5u);
+  EXPECT_FALSE(frame::sequence_at(bytes, bytes.size() - 3));
+}
+
 TEST(Frame, FileHeadersAndNames) {
   const std::string header = frame::file_header(frame::kSegmentMagic, 123);
   EXPECT_EQ(header.size(), frame::kFileHeaderSize);

@@ -387,11 +387,71 @@ TEST(Store, CheckpointStartsANewSegmentAndRemovesTheOld) {
   auto opened = open_store(env);
   run_script(*opened.store, script, 4);
   ASSERT_TRUE(opened.store->checkpoint().ok());
+  // The old segment's file is kept to be written over next.
   const auto names = env.names(kDir);
-  ASSERT_EQ(names.size(), 2u);
+  ASSERT_EQ(names.size(), 3u);
   EXPECT_EQ(names[0], "state.snap");
   EXPECT_NE(names[1], "wal-00000000000000000001.log");
+  EXPECT_EQ(names[2], frame::kSpareSegmentName);
   EXPECT_EQ(opened.store->stats().snapshots, 2u);
+}
+
+// The segment file a snapshot makes obsolete is kept, and the segment after
+// next is written over it: its records, then the old file's bytes, which
+// recovery must read as the end of the log (docs/formats/store.md).
+TEST(Store, ObsoleteSegmentFilesAreWrittenOverAndRecoverExactly) {
+  MemoryEnv env;
+  Script script;
+  size_t first_segment_size = 0;
+  {
+    auto opened = open_store(env);
+    run_script(*opened.store, script, 6);
+    first_segment_size = env.contents(std::string(kDir) + "/wal-00000000000000000001.log")->size();
+    ASSERT_TRUE(opened.store->checkpoint().ok());
+    run_script_from(*opened.store, script, 6, 7);
+    ASSERT_TRUE(opened.store->checkpoint().ok());
+    run_script_from(*opened.store, script, 7, 8);
+  }
+  const auto names = env.names(kDir);
+  ASSERT_EQ(names.size(), 3u);
+  ASSERT_EQ(names[2], frame::kSpareSegmentName);
+  const std::string current = *env.contents(std::string(kDir) + "/" + names[1]);
+  EXPECT_EQ(current.size(), first_segment_size) << "written over the first segment's file";
+  EXPECT_TRUE(current.starts_with(frame::kSaltedSegmentMagic));
+
+  MemoryEnv full_env;
+  {
+    Script again;
+    auto full = open_store(full_env);
+    run_script(*full.store, again, 8);
+  }
+  auto opened = open_store(env);
+  EXPECT_EQ(describe(opened.state), describe(reopen(full_env)));
+  EXPECT_TRUE(opened.report.set_aside.empty());
+  EXPECT_EQ(opened.report.torn_tails, 0u);
+  EXPECT_FALSE(env.contents(std::string(kDir) + "/" + std::string(frame::kSpareSegmentName)))
+      << "a spare from before the restart is removed";
+}
+
+TEST(MemoryEnv, OverwrittenBytesComeBackAfterAPowerLossUntilSynced) {
+  const std::string path = "/d/f";
+  const auto write_over = [&](MemoryEnv& env, MemoryEnv::Unsynced unsynced, bool sync) {
+    env.set_contents(path, "0123456789");
+    auto file = env.overwrite(path);
+    EXPECT_TRUE(file.ok());
+    EXPECT_TRUE((*file)->append("abcd").ok());
+    if (sync) {
+      EXPECT_TRUE((*file)->sync().ok());
+    }
+    EXPECT_EQ(env.contents(path), "abcd456789");
+    env.power_loss(unsynced);
+    return *env.contents(path);
+  };
+  MemoryEnv env;
+  EXPECT_EQ(write_over(env, MemoryEnv::Unsynced::drop, false), "0123456789");
+  EXPECT_EQ(write_over(env, MemoryEnv::Unsynced::keep_half, false), "ab23456789");
+  EXPECT_EQ(write_over(env, MemoryEnv::Unsynced::keep, false), "abcd456789");
+  EXPECT_EQ(write_over(env, MemoryEnv::Unsynced::drop, true), "abcd456789");
 }
 
 // An Env that holds every snapshot write until the test opens the gate, so
@@ -411,7 +471,10 @@ class GatedSnapshotEnv final : public Env {
   IoResult<std::string> read_all(const std::string& p) override { return inner_.read_all(p); }
   IoResult<std::vector<std::string>> list(const std::string& d) override { return inner_.list(d); }
   IoStatus create_dir(const std::string& d) override { return inner_.create_dir(d); }
-  IoStatus rename(const std::string& f, const std::string& t) override { return inner_.rename(f, t); }
+  IoStatus rename(const std::string& f, const std::string& t) override {
+    if (gate_ == Gate::removals && t.ends_with(frame::kSpareSegmentName)) pass_gate();  // kept, not removed
+    return inner_.rename(f, t);
+  }
   IoStatus remove(const std::string& p) override {
     if (gate_ == Gate::removals) pass_gate();
     return inner_.remove(p);
