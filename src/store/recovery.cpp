@@ -216,24 +216,24 @@ class Recoverer {
       batch_start = reader.offset();
     }
     const bool open_batch = reader.offset() != batch_start;
-    if (header.salted && ends_reused_file(frames, status, reader.offset(), expected, header.seed)) {
-      return SegmentResult{open_batch ? Outcome::torn : Outcome::clean, header.size + batch_start,
-                           open_batch};
+    if (header.salted && ends_records(frames, status, reader.offset(), expected, header.seed)) {
+      // A frame that claims the sequence that was due is one this segment
+      // began: a write cut short by a crash (or the last frame damaged).
+      const bool torn = open_batch || frame::sequence_at(frames, reader.offset()) == expected;
+      return SegmentResult{torn ? Outcome::torn : Outcome::clean, header.size + batch_start, torn};
     }
     return classify(bytes, status, header.size + batch_start, header.size + reader.offset(), open_batch);
   }
 
   // In a salted segment the file may go on with bytes of its former life
-  // after the last record written. They end the log where the reader stopped
-  // at an invalid frame, unless that frame claims the sequence that was due
-  // (a damaged frame of this segment), or a valid frame of this segment (this
-  // salt, a later sequence) starts within kReusedScanBytes after it: damage
-  // then, as in an unsalted segment.
+  // after the last record written. The records end where the reader stopped
+  // at an invalid frame, unless a valid frame of this segment (this salt, a
+  // later sequence) starts within kReusedScanBytes after it: damage then, as
+  // in an unsalted segment.
   static constexpr size_t kReusedScanBytes = 16 << 20;
-  static bool ends_reused_file(std::string_view frames, frame::ReadStatus status, size_t stop,
-                               Sequence expected, uint32_t seed) {
+  static bool ends_records(std::string_view frames, frame::ReadStatus status, size_t stop, Sequence expected,
+                           uint32_t seed) {
     if (status != frame::ReadStatus::corrupt && status != frame::ReadStatus::truncated) return false;
-    if (frame::sequence_at(frames, stop) == expected) return false;
     const size_t end = frames.size() < frame::kHeaderSize ? 0 : frames.size() - frame::kHeaderSize;
     const size_t last_start = std::min(end, stop + kReusedScanBytes);
     for (size_t at = stop + 1; at <= last_start; ++at) {
