@@ -12,6 +12,7 @@ log, a free port, and is stopped when its context ends.
 import contextlib
 import os
 import pathlib
+import random
 import signal
 import socket
 import subprocess
@@ -34,11 +35,31 @@ def stellwerk_bin():
     return os.environ.get("STELLWERK_BIN", str(REPO_ROOT / "build" / "apps" / "stellwerk"))
 
 
+# Listener ports come from below the kernel's ephemeral range (32768-60999
+# on Debian), where the client sockets of tests running side by side (ctest
+# -j4) take their local ports: a port picked there can be taken by one of
+# them before the broker binds it ("Address already in use").
+LISTENER_PORTS = range(20000, 32768)
+_handed_out = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, not one
+    this process handed out before."""
+    if len(_handed_out) > len(LISTENER_PORTS) // 2:
+        _handed_out.clear()
+    rng = random.SystemRandom()
+    while True:
+        port = rng.choice(LISTENER_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def wait_port(port, host="127.0.0.1", timeout=START_TIMEOUT_S, proc=None):
@@ -125,6 +146,20 @@ def start_broker(kind=None, config="", args=()):
     waits until it accepts connections and stops it afterwards."""
     kind = kind or broker_kind()
     with tempfile.TemporaryDirectory(prefix=f"{kind}-") as workdir:
+        broker = _launch(kind, workdir, config, args)
+        try:
+            yield broker
+        finally:
+            broker.stop()
+
+
+BIND_ATTEMPTS = 3
+
+
+def _launch(kind, workdir, config, args):
+    """A broker that accepts connections; another port when something else
+    took the one picked before the broker could bind it."""
+    for attempt in range(1, BIND_ATTEMPTS + 1):
         port = free_port()
         config_path = pathlib.Path(workdir) / "broker.conf"
         config_path.write_text(_config_text(kind, port, config))
@@ -134,13 +169,13 @@ def start_broker(kind=None, config="", args=()):
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     cwd=workdir)
         broker = Broker(kind, proc, port, workdir, log_path)
-        try:
-            if not wait_port(port, timeout=START_TIMEOUT_S, proc=proc):
-                raise RuntimeError(f"{kind} did not accept connections on port {port} "
-                                   f"(exit code {proc.poll()}); log:\n{broker.log()}")
-            yield broker
-        finally:
-            broker.stop()
+        if wait_port(port, timeout=START_TIMEOUT_S, proc=proc):
+            return broker
+        broker.stop()
+        if "Address already in use" not in broker.log() or attempt == BIND_ATTEMPTS:
+            raise RuntimeError(f"{kind} did not accept connections on port {port} "
+                               f"(exit code {proc.poll()}); log:\n{broker.log()}")
+    raise AssertionError("unreachable")
 
 
 # Lines a sanitizer build prints when it finds a bug; the test that ran the
