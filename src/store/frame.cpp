@@ -164,26 +164,42 @@ bool valid_frame_at(std::string_view input, size_t offset, uint32_t seed, Sequen
   return reader.next(frame) == ReadStatus::ok;
 }
 
-std::string file_header(std::string_view magic, Sequence sequence) {
-  std::string header(magic);
-  coding::put_u64(header, sequence);
+namespace {
+
+// `header` (a magic and its fields) followed by the CRC of all of it.
+std::string with_crc(std::string header) {
   coding::put_u32(header, crc32c::value(header));
   return header;
 }
 
+// The bytes before the CRC of a header of `size` bytes (CRC included) that
+// `input` starts with, when its magic is `magic` and its CRC holds.
+std::optional<std::string_view> checked_header(std::string_view input, std::string_view magic, size_t size) {
+  if (input.size() < size || !input.starts_with(magic)) return std::nullopt;
+  const std::string_view covered = input.substr(0, size - 4);
+  if (coding::load_u32(input.data() + covered.size()) != crc32c::value(covered)) return std::nullopt;
+  return covered;
+}
+
+}  // namespace
+
+std::string file_header(std::string_view magic, Sequence sequence) {
+  std::string header(magic);
+  coding::put_u64(header, sequence);
+  return with_crc(std::move(header));
+}
+
 std::optional<Sequence> parse_file_header(std::string_view input, std::string_view magic) {
-  if (input.size() < kFileHeaderSize || input.substr(0, magic.size()) != magic) return std::nullopt;
-  const uint32_t stored = coding::load_u32(input.data() + 16);
-  if (stored != crc32c::value(input.substr(0, 16))) return std::nullopt;
-  return coding::load_u64(input.data() + 8);
+  const auto header = checked_header(input, magic, kFileHeaderSize);
+  if (!header) return std::nullopt;
+  return coding::load_u64(header->data() + 8);
 }
 
 std::string salted_segment_header(Sequence first, uint64_t salt) {
   std::string header(kSaltedSegmentMagic);
   coding::put_u64(header, first);
   coding::put_u64(header, salt);
-  coding::put_u32(header, crc32c::value(header));
-  return header;
+  return with_crc(std::move(header));
 }
 
 uint32_t crc_seed(uint64_t salt) {
@@ -195,12 +211,9 @@ uint32_t crc_seed(uint64_t salt) {
 std::optional<SegmentHeader> parse_segment_header(std::string_view input) {
   if (auto first = parse_file_header(input, kSegmentMagic))
     return SegmentHeader{*first, 0, kFileHeaderSize, false};
-  if (input.size() < kSaltedHeaderSize ||
-      input.substr(0, kSaltedSegmentMagic.size()) != kSaltedSegmentMagic) {
-    return std::nullopt;
-  }
-  if (coding::load_u32(input.data() + 24) != crc32c::value(input.substr(0, 24))) return std::nullopt;
-  return SegmentHeader{coding::load_u64(input.data() + 8), crc_seed(coding::load_u64(input.data() + 16)),
+  const auto header = checked_header(input, kSaltedSegmentMagic, kSaltedHeaderSize);
+  if (!header) return std::nullopt;
+  return SegmentHeader{coding::load_u64(header->data() + 8), crc_seed(coding::load_u64(header->data() + 16)),
                        kSaltedHeaderSize, true};
 }
 

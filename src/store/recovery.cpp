@@ -122,12 +122,13 @@ class Recoverer {
       return Outcome::corrupt;
     }
     ++result_.report.segments_read;
-    if (reused_under_old_name(*bytes, named_first)) {
+    const auto header = frame::parse_segment_header(*bytes);
+    if (reused_under_old_name(header, named_first)) {
       log::notice("store: {} is a log file that was being reused when the store stopped; not read", name);
       result_.old_segments.push_back(name);
       return Outcome::clean;
     }
-    SegmentResult segment = replay(*bytes);
+    SegmentResult segment = replay(*bytes, header);
     // An interrupted write leaves damage at the end of the newest segment, or
     // of an older one that a later segment already continues.
     if (segment.maybe_torn && (last || next_first == applied_ + 1)) segment.outcome = Outcome::torn;
@@ -168,13 +169,11 @@ class Recoverer {
   // segment's name a crash undid (SegmentLog::roll syncs the header, then the
   // directory): it still carries an older segment's name, and nothing in it
   // was synced after the header. Its old contents were obsolete before.
-  static bool reused_under_old_name(std::string_view bytes, Sequence named_first) {
-    auto header = frame::parse_segment_header(bytes);
+  static bool reused_under_old_name(const std::optional<frame::SegmentHeader>& header, Sequence named_first) {
     return header && header->salted && header->first > named_first;
   }
 
-  SegmentResult replay(std::string_view bytes) {
-    auto header = frame::parse_segment_header(bytes);
+  SegmentResult replay(std::string_view bytes, const std::optional<frame::SegmentHeader>& header) {
     // Sequences start at 1: a segment claiming 0 was not written by a store.
     if (!header || header->first == 0) return damaged_header(bytes);
     if (!baseline_known_) {
