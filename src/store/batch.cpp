@@ -24,21 +24,25 @@ void MessageIds::start_after(MessageId highest) { next_ = std::max(next_, highes
 
 void Batch::add(const Record& record) {
   write_pending_push();
-  last_frame_ = bytes_.size();
+  bytes_.resize(end_);  // a Record appends to the string itself (not on the hot path)
+  last_frame_ = end_;
   frame::append_unsealed(bytes_, record, false);
+  end_ = bytes_.size();
   ++records_;
 }
 
 template <typename Encode>
 void Batch::add_as(RecordType type, Encode&& encode) {
   write_pending_push();
-  last_frame_ = bytes_.size();
-  frame::append_unsealed_as(bytes_, type, encode);
+  last_frame_ = end_;
+  coding::Writer out(bytes_, end_);
+  frame::append_unsealed_as(out, type, encode);
   ++records_;
 }
 
 void Batch::finish_into(BatchData& out) {
   write_pending_push();
+  bytes_.resize(end_);
   if (records_ > 0) frame::mark_batch_end(bytes_, last_frame_);
   // Into an empty one the buffers are swapped, not copied: both keep their capacity.
   if (out.frames.empty()) {
@@ -52,6 +56,7 @@ void Batch::finish_into(BatchData& out) {
     std::move(bodies_.begin(), bodies_.end(), std::back_inserter(out.bodies));
   }
   bytes_.clear();
+  end_ = 0;
   bodies_.clear();
   body_ids_.clear();
   records_ = 0;
@@ -83,8 +88,11 @@ MessageId Batch::body_of(const session::MessagePtr& message) {
   const MessageId id = known ? *known : ids_->assign(*message);
   const WallMs expires_at = time_.to_wall(message->expires_at());
   write_pending_push();
-  last_frame_ = bytes_.size();
-  frame::append_unsealed_message_put(bytes_, id, *message, expires_at);
+  last_frame_ = end_;
+  {
+    coding::Writer out(bytes_, end_);
+    frame::append_unsealed_message_put(out, id, *message, expires_at);
+  }
   ++records_;
   body_ids_.push_back(id);
   if (!bodies_wanted_ || bodies_wanted_->load(std::memory_order_relaxed)) {
@@ -213,17 +221,20 @@ bool Batch::extend_inflight_delete(std::string_view client_id, uint16_t packet_i
   // the last frame is that delete exactly when their offsets match.
   if (last_push_.pending || open.frame != last_frame_) return false;
   if (open.client_id != client_id || open.count >= kMaxPacketIds) return false;
+  if (open.count == 1) end_ = last_frame_ + frame::kHeaderSize;  // the payload is written again
+  coding::Writer out(bytes_, end_);
   if (open.count == 1) {
     const uint16_t packet_ids[2] = {open.first_packet_id, packet_id};
-    bytes_.resize(last_frame_ + frame::kHeaderSize);  // the payload is written again
-    encode_inflight_delete_many(client_id, packet_ids, bytes_);
-    open.count_at = bytes_.size() - sizeof packet_ids - sizeof(uint16_t);  // the count precedes the ids
+    encode_inflight_delete_many(client_id, packet_ids, out);
+    open.count_at = out.offset() - sizeof packet_ids - sizeof(uint16_t);  // the count precedes the ids
   } else {
-    coding::put_u16(bytes_, packet_id);
+    out.reserve(sizeof packet_id);
+    out.u16(packet_id);
   }
   ++open.count;
-  coding::store_fixed(bytes_.data() + open.count_at, open.count);
-  frame::detail::finish_unsealed(bytes_, last_frame_, RecordType::inflight_delete_many, false);
+  coding::store_fixed(out.at(open.count_at), open.count);
+  const size_t payload_size = out.offset() - last_frame_ - frame::kHeaderSize;
+  frame::detail::finish_unsealed(out.at(last_frame_), payload_size, RecordType::inflight_delete_many, false);
   return true;
 }
 

@@ -185,7 +185,10 @@ class Batch {
     size_t count_at = 0;  // offset of an inflight_delete_many's count
   };
   OpenDelete open_delete_;
+  // The frames up to end_, then room for the next ones that stays from record
+  // to record (coding::Writer's kept end); trimmed when the batch is finished.
   std::string bytes_;
+  size_t end_ = 0;
   size_t records_ = 0;
   size_t last_frame_ = 0;
   std::vector<record::MessagePut> bodies_;  // written in this batch, in frame order, when wanted

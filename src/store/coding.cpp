@@ -2,6 +2,8 @@
 // can move between machines.
 #include "store/coding.h"
 
+#include <algorithm>
+
 namespace stellwerk::store::coding {
 void Writer::grow(size_t more) {
   // Room beyond the request, so that what comes next fits without another
@@ -9,14 +11,17 @@ void Writer::grow(size_t more) {
   // hundred bytes) take one call, not two (3 % of a recorded delivery,
   // micro_store).
   constexpr size_t kSlack = 256;
+  // A string that keeps its room between writers takes all of its capacity
+  // at once: the allocation doubles it, so room runs out rarely.
+  const size_t size = std::max(end_ + more + kSlack, kept_end_ ? out_.capacity() : 0);
   // Without zeroing it: the encoders write every byte they reserve before
   // the destructor gives back the rest, and zeroing it for each record showed
   // in profiles of the broker's thread (memset, 1 % of a stored delivery).
   // resize_and_overwrite is C++23, so this file is compiled as such (CMakeLists.txt).
 #if defined(__cpp_lib_string_resize_and_overwrite)
-  out_.resize_and_overwrite(end_ + more + kSlack, [](char*, size_t size) { return size; });
+  out_.resize_and_overwrite(size, [](char*, size_t kept) { return kept; });
 #else
-  out_.resize(end_ + more + kSlack);
+  out_.resize(size);
 #endif
 }
 

@@ -29,11 +29,10 @@ uint32_t frame_crc(const char* frame, size_t payload_size, uint32_t seed) {
 
 namespace detail {
 
-void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end) {
-  const size_t payload_size = out.size() - start - kHeaderSize;
-  coding::patch_u32(out, start + kLengthOffset, static_cast<uint32_t>(payload_size));
+void finish_unsealed(char* frame, size_t payload_size, RecordType record_type, bool batch_end) {
+  coding::store_fixed(frame + kLengthOffset, static_cast<uint32_t>(payload_size));
   const auto type = static_cast<uint8_t>(record_type);
-  out[start + kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
+  frame[kTypeOffset] = static_cast<char>(batch_end ? (type | kBatchEndBit) : type);
 }
 
 }  // namespace detail
@@ -42,13 +41,19 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end) {
   const size_t start = out.size();
   out.append(kHeaderSize, '\0');
   encode_payload(record, out);
-  detail::finish_unsealed(out, start, type_of(record), batch_end);
+  detail::finish_unsealed(out.data() + start, out.size() - start - kHeaderSize, type_of(record), batch_end);
+}
+
+void append_unsealed_message_put(coding::Writer& out, MessageId id, const session::Message& message,
+                                 WallMs expires_at) {
+  append_unsealed_as(out, RecordType::message_put,
+                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
 }
 
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at) {
-  append_unsealed_as(out, RecordType::message_put,
-                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
+  coding::Writer writer(out);
+  append_unsealed_message_put(writer, id, message, expires_at);
 }
 
 namespace {

@@ -23,14 +23,17 @@ inline constexpr uint8_t kBatchEndBit = 0x80;
 
 // Appends a frame for `record` with sequence and CRC left zero (seal() sets them).
 void append_unsealed(std::string& out, const Record& record, bool batch_end);
-// The same for a message_put record of `message` (see encode_message_put).
+// The same for a message_put record of `message` (see encode_message_put),
+// written through `out`.
+void append_unsealed_message_put(coding::Writer& out, MessageId id, const session::Message& message,
+                                 WallMs expires_at);
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at);
 // The same for a record of `type` whose payload `encode(writer)` writes
-// through a coding::Writer on `out` (the view encoders of record.h: no
-// Record built on the broker's hot path).
+// through `out` (the view encoders of record.h: no Record built on the
+// broker's hot path).
 template <typename Encode>
-void append_unsealed_as(std::string& out, RecordType type, Encode&& encode);
+void append_unsealed_as(coding::Writer& out, RecordType type, Encode&& encode);
 // Sets the sequence numbers (first, first + 1, ...) and CRCs of the unsealed
 // frames that make up `bytes`. Returns the number of frames. `seed` is the
 // CRC the frames' CRCs continue from: a salted segment's (crc_seed()), or 0.
@@ -44,20 +47,17 @@ void mark_batch_end(std::string& bytes, size_t offset);
 void append(std::string& out, const Record& record, bool batch_end, Sequence sequence);
 
 namespace detail {
-// Fills in the length and type of the frame at `start`, whose payload ends the string.
-void finish_unsealed(std::string& out, size_t start, RecordType record_type, bool batch_end);
+// Fills in the length and type of `frame`, whose payload is `payload_size` bytes.
+void finish_unsealed(char* frame, size_t payload_size, RecordType record_type, bool batch_end);
 }  // namespace detail
 
 template <typename Encode>
-void append_unsealed_as(std::string& out, RecordType type, Encode&& encode) {
-  const size_t start = out.size();
-  {
-    coding::Writer writer(out);
-    writer.reserve(kHeaderSize);
-    writer.skip(kHeaderSize);  // length and type come below, sequence and CRC with seal()
-    encode(writer);
-  }
-  detail::finish_unsealed(out, start, type, false);
+void append_unsealed_as(coding::Writer& out, RecordType type, Encode&& encode) {
+  const size_t start = out.offset();
+  out.reserve(kHeaderSize);
+  out.skip(kHeaderSize);  // length and type come below, sequence and CRC with seal()
+  encode(out);
+  detail::finish_unsealed(out.at(start), out.offset() - start - kHeaderSize, type, false);
 }
 
 struct Frame {

@@ -276,7 +276,8 @@ bool decode(Reader& reader, Slice& r) {
 }
 
 void encode(const InflightDeleteMany& r, std::string& out) {
-  encode_inflight_delete_many(r.client_id, r.packet_ids, out);
+  Writer writer(out);
+  encode_inflight_delete_many(r.client_id, r.packet_ids, writer);
 }
 // The client id, then a count that must be at least 1 and match the ids
 // that follow; the reader is left at the first id.
@@ -402,10 +403,12 @@ void encode_client_packet(std::string_view client_id, uint16_t packet_id, Writer
   out.u16(packet_id);
 }
 
-void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids, std::string& out) {
-  put_bytes(out, client_id);
-  put_u16(out, static_cast<uint16_t>(packet_ids.size()));
-  for (const uint16_t packet_id : packet_ids) put_u16(out, packet_id);
+void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids,
+                                 Writer& out) {
+  out.reserve(max_client_record_size(client_id) + sizeof(uint16_t) * packet_ids.size());
+  out.bytes(client_id);
+  out.u16(static_cast<uint16_t>(packet_ids.size()));
+  for (const uint16_t packet_id : packet_ids) out.u16(packet_id);
 }
 
 void encode_message_put(MessageId id, const session::Message& message, WallMs expires_at, Writer& out) {

@@ -231,7 +231,8 @@ void encode_client_packet(std::string_view client_id, uint16_t packet_id, coding
 // The payload of an inflight_delete_many, as encode_payload writes it. The
 // count is a fixed u16 just before the ids, so that a batch can add ids at
 // the end and patch the count in place.
-void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids, std::string& out);
+void encode_inflight_delete_many(std::string_view client_id, std::span<const uint16_t> packet_ids,
+                                 coding::Writer& out);
 void encode_queue_push_inflight(std::string_view client_id, uint16_t packet_id, session::InflightState state,
                                 MessageId message, mqtt::QoS qos, bool retain,
                                 std::span<const uint32_t> subscription_ids, coding::Writer& out);

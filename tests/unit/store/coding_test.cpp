@@ -50,6 +50,37 @@ TEST(Writer, GivesBackTheRoomItDidNotUse) {
   EXPECT_EQ(out, "xy");
 }
 
+TEST(Writer, WritersThatKeepTheRoomContinueWhereTheLastOneEnded) {
+  std::string out;
+  size_t end = 0;
+  {
+    Writer first(out, end);
+    first.reserve(3);
+    first.u8('a');
+    first.u16(0x6362);  // "bc"
+  }
+  EXPECT_EQ(end, 3u);
+  const size_t room = out.size();
+  EXPECT_GE(room, 3u);  // the room stays in the string for the next writer
+  {
+    Writer second(out, end);
+    second.reserve(1);  // fits in the kept room: the string does not change size
+    EXPECT_EQ(out.size(), room);
+    second.u8('d');
+    *second.at(0) = 'A';
+  }
+  EXPECT_EQ(end, 4u);
+  for (int i = 0; i < 5000; ++i) {  // past the room: the string grows and keeps what was written
+    Writer more(out, end);
+    more.reserve(1);
+    more.u8('e');
+  }
+  ASSERT_EQ(end, 5004u);
+  out.resize(end);
+  EXPECT_EQ(out.substr(0, 5), "Abcde");
+  EXPECT_EQ(out.find_first_not_of('e', 4), std::string::npos);
+}
+
 TEST(Writer, SkippedBytesCanBePatchedAndReservingAgainKeepsWhatWasWritten) {
   std::string out;
   {
