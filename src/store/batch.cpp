@@ -80,25 +80,29 @@ bool Batch::has_body(MessageId id) {
   return body_index_.count(id) > 0;
 }
 
-MessageId Batch::body_of(const session::MessagePtr& message) {
+std::optional<MessageId> Batch::carried_body(const session::Message& message) {
   // A message the store never saw cannot have its body in this batch: no
   // lookup (in a loop turn of fresh PUBLISHes that is every message).
-  const std::optional<MessageId> known = MessageIds::find(*message);
-  if (known && has_body(*known)) return *known;
-  const MessageId id = known ? *known : ids_->assign(*message);
-  const WallMs expires_at = time_.to_wall(message->expires_at());
-  write_pending_push();
-  last_frame_ = end_;
-  {
-    coding::Writer out(bytes_, end_);
-    frame::append_unsealed_message_put(out, id, *message, expires_at);
-  }
-  ++records_;
+  const std::optional<MessageId> known = MessageIds::find(message);
+  if (known && has_body(*known)) return known;
+  return std::nullopt;
+}
+
+void Batch::note_body(MessageId id, const session::MessagePtr& message, WallMs expires_at) {
   body_ids_.push_back(id);
   if (!bodies_wanted_ || bodies_wanted_->load(std::memory_order_relaxed)) {
     bodies_.push_back(record::MessagePut{id, message, expires_at});
   }
   if (!body_index_.empty()) body_index_.insert(id);
+}
+
+MessageId Batch::body_of(const session::MessagePtr& message) {
+  if (const auto carried = carried_body(*message)) return *carried;
+  const MessageId id = ids_->assign(*message);
+  const WallMs expires_at = time_.to_wall(message->expires_at());
+  add_as(RecordType::message_put,
+         [&](coding::Writer& out) { encode_message_put(id, *message, expires_at, out); });
+  note_body(id, message, expires_at);
   return id;
 }
 
@@ -139,9 +143,22 @@ void Batch::enqueue(std::string_view client_id, const session::Delivery& deliver
 
 void Batch::push_inflight(std::string_view client_id, const session::Delivery& delivery, uint16_t packet_id,
                           session::InflightState state) {
-  const MessageId id = body_of(delivery.message);
-  add_queue_push_inflight(client_id, packet_id, state, id, delivery.qos, delivery.retain,
-                          delivery.subscription_ids);
+  if (const auto carried = carried_body(*delivery.message)) {
+    add_queue_push_inflight(client_id, packet_id, state, *carried, delivery.qos, delivery.retain,
+                            delivery.subscription_ids);
+    return;
+  }
+  // The body and the push in one record: one frame less per delivery of a
+  // message to a single session (micro_store: 70.6 -> 57.4 ns per delivery).
+  const session::Message& message = *delivery.message;
+  const MessageId id = ids_->assign(message);
+  const WallMs expires_at = time_.to_wall(message.expires_at());
+  add_as(RecordType::message_put_inflight, [&](coding::Writer& out) {
+    encode_queue_push_inflight(client_id, packet_id, state, id, delivery.qos, delivery.retain,
+                               delivery.subscription_ids, out);
+    encode_message_put(id, message, expires_at, out);
+  });
+  note_body(id, delivery.message, expires_at);
 }
 
 void Batch::add_queue_push_inflight(std::string_view client_id, uint16_t packet_id,

@@ -44,16 +44,11 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end) {
   detail::finish_unsealed(out.data() + start, out.size() - start - kHeaderSize, type_of(record), batch_end);
 }
 
-void append_unsealed_message_put(coding::Writer& out, MessageId id, const session::Message& message,
-                                 WallMs expires_at) {
-  append_unsealed_as(out, RecordType::message_put,
-                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
-}
-
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at) {
   coding::Writer writer(out);
-  append_unsealed_message_put(writer, id, message, expires_at);
+  append_unsealed_as(writer, RecordType::message_put,
+                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
 }
 
 namespace {

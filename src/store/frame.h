@@ -23,10 +23,7 @@ inline constexpr uint8_t kBatchEndBit = 0x80;
 
 // Appends a frame for `record` with sequence and CRC left zero (seal() sets them).
 void append_unsealed(std::string& out, const Record& record, bool batch_end);
-// The same for a message_put record of `message` (see encode_message_put),
-// written through `out`.
-void append_unsealed_message_put(coding::Writer& out, MessageId id, const session::Message& message,
-                                 WallMs expires_at);
+// The same for a message_put record of `message` (see encode_message_put).
 void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
                                  WallMs expires_at);
 // The same for a record of `type` whose payload `encode(writer)` writes

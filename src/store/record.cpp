@@ -294,6 +294,17 @@ bool decode(Reader& reader, InflightDeleteMany& r) {
   return true;
 }
 
+void encode(const MessagePutInflight& r, std::string& out) {
+  encode(r.push, out);
+  encode(r.body, out);
+}
+bool decode(Reader& reader, MessagePutInflight& r) {
+  const bool push_ok = decode(reader, r.push);
+  const bool body_ok = decode(reader, r.body);
+  // The push refers to the body it carries, and to nothing else.
+  return push_ok && body_ok && r.push.delivery.message == r.body.id;
+}
+
 template <size_t I>
 std::optional<Record> decode_alternative(std::string_view payload) {
   std::variant_alternative_t<I, Record> value;
@@ -311,11 +322,27 @@ constexpr auto make_decoders(std::index_sequence<I...>) {
 constexpr auto kDecoders = make_decoders(std::make_index_sequence<std::variant_size_v<Record>>());
 static_assert(kDecoders.size() == kLastRecordType);
 
-constexpr std::array<std::string_view, kLastRecordType> kNames{
-    "message_put",      "retained_set",        "retained_clear",  "session_put",      "session_delete",
-    "subscription_put", "subscription_delete", "queue_push",      "queue_drop",       "queue_to_inflight",
-    "inflight_put",     "inflight_state",      "inflight_delete", "inbound_qos2_add", "inbound_qos2_remove",
-    "messages_clear",   "snapshot_end",        "queue_push_inflight", "slice", "inflight_delete_many"};
+constexpr std::array<std::string_view, kLastRecordType> kNames{"message_put",
+                                                               "retained_set",
+                                                               "retained_clear",
+                                                               "session_put",
+                                                               "session_delete",
+                                                               "subscription_put",
+                                                               "subscription_delete",
+                                                               "queue_push",
+                                                               "queue_drop",
+                                                               "queue_to_inflight",
+                                                               "inflight_put",
+                                                               "inflight_state",
+                                                               "inflight_delete",
+                                                               "inbound_qos2_add",
+                                                               "inbound_qos2_remove",
+                                                               "messages_clear",
+                                                               "snapshot_end",
+                                                               "queue_push_inflight",
+                                                               "slice",
+                                                               "inflight_delete_many",
+                                                               "message_put_inflight"};
 
 }  // namespace
 
@@ -337,6 +364,8 @@ std::optional<std::string_view> client_id_of(const Record& record) {
       [](const auto& r) -> std::optional<std::string_view> {
         if constexpr (requires { r.client_id; }) {
           return std::string_view(r.client_id);
+        } else if constexpr (requires { r.push.client_id; }) {
+          return std::string_view(r.push.client_id);  // its body is not about a session: see recovery.cpp
         } else {
           return std::nullopt;
         }
@@ -351,6 +380,12 @@ void encode_payload(const Record& record, std::string& out) {
 bool decode_inflight_entry(std::string_view payload, InflightEntryView& out) {
   Reader reader(payload);
   return read_inflight_entry(reader, out) && reader.finished();
+}
+
+size_t read_message_put_inflight_push(std::string_view payload, InflightEntryView& entry) {
+  Reader reader(payload);
+  if (!read_inflight_entry(reader, entry) || !reader.ok()) return 0;
+  return payload.size() - reader.remaining();
 }
 
 bool decode_client_packet(std::string_view payload, ClientPacketView& out) {

@@ -42,8 +42,9 @@ enum class RecordType : uint8_t {
   queue_push_inflight = 18,
   slice = 19,
   inflight_delete_many = 20,
+  message_put_inflight = 21,
 };
-inline constexpr uint8_t kLastRecordType = 20;
+inline constexpr uint8_t kLastRecordType = 21;
 std::string_view to_string(RecordType type);
 
 // A delivery in a session's queue or in flight; the body is referenced.
@@ -199,20 +200,32 @@ struct InflightDeleteMany {
   bool operator==(const InflightDeleteMany&) const = default;
 };
 
+// A message_put and the queue_push_inflight of that message, in one record:
+// the broker writes it for a message it sends at once to a session when the
+// batch does not carry the body yet (a message routed to one stored session,
+// the usual case). push.delivery.message is body.id. Recovery applies the
+// body as any message_put and the push as any record about a session (see
+// docs/formats/store.md, "Snapshots taken in slices").
+struct MessagePutInflight {
+  MessagePut body;
+  QueuePushInflight push;
+  bool operator==(const MessagePutInflight&) const = default;
+};
+
 }  // namespace record
 
 // Alternatives in RecordType order (index + 1 == type).
-using Record =
-    std::variant<record::MessagePut, record::RetainedSet, record::RetainedClear, record::SessionPut,
-                 record::SessionDelete, record::SubscriptionPut, record::SubscriptionDelete,
-                 record::QueuePush, record::QueueDrop, record::QueueToInflight, record::InflightPut,
-                 record::InflightState, record::InflightDelete, record::InboundQos2Add,
-                 record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd,
-                 record::QueuePushInflight, record::Slice, record::InflightDeleteMany>;
+using Record = std::variant<
+    record::MessagePut, record::RetainedSet, record::RetainedClear, record::SessionPut, record::SessionDelete,
+    record::SubscriptionPut, record::SubscriptionDelete, record::QueuePush, record::QueueDrop,
+    record::QueueToInflight, record::InflightPut, record::InflightState, record::InflightDelete,
+    record::InboundQos2Add, record::InboundQos2Remove, record::MessagesClear, record::SnapshotEnd,
+    record::QueuePushInflight, record::Slice, record::InflightDeleteMany, record::MessagePutInflight>;
 
 RecordType type_of(const Record& record);
 // The client id of a record about a session, or nullopt for the others
-// (bodies, retained topics, snapshot framing).
+// (bodies, retained topics, snapshot framing). A message_put_inflight names
+// its push's session, though its body is not about one.
 std::optional<std::string_view> client_id_of(const Record& record);
 void encode_payload(const Record& record, std::string& out);
 // The payload of a message_put record for `message`, byte for byte what
@@ -247,7 +260,7 @@ std::optional<Record> decode_payload(RecordType type, std::string_view payload);
 // The records the mirror applies for every delivery, decoded without
 // building a Record: the client id stays a view into the payload. The
 // decoders accept exactly what decode_payload accepts for these types.
-struct InflightEntryView {  // inflight_put, queue_push_inflight
+struct InflightEntryView {  // inflight_put, queue_push_inflight, message_put_inflight's push
   std::string_view client_id;
   uint16_t packet_id = 0;
   session::InflightState state = session::InflightState::awaiting_puback;
@@ -267,6 +280,10 @@ struct InflightDeleteManyView {  // inflight_delete_many
 bool decode_inflight_entry(std::string_view payload, InflightEntryView& out);
 bool decode_client_packet(std::string_view payload, ClientPacketView& out);
 bool decode_inflight_delete_many(std::string_view payload, InflightDeleteManyView& out);
+// The first part of a message_put_inflight (see record::MessagePutInflight):
+// its queue_push_inflight, read into `entry`. Returns where the second part,
+// a message_put payload, starts, or 0 when the first part is malformed.
+size_t read_message_put_inflight_push(std::string_view payload, InflightEntryView& entry);
 
 // mqtt::Properties as (property id, value) pairs ended by a 0 byte; shared
 // by message bodies and wills.

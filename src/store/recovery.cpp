@@ -91,6 +91,19 @@ class Recoverer {
     return captured != captured_after_.end() && captured->second >= sequence;
   }
 
+  // A message_put_inflight is a body and a record about a session: the
+  // body is always applied (records after it in the batch may refer to it),
+  // the push only when the snapshot does not hold it already.
+  void add_unless_in_snapshot(Record record, Sequence sequence, std::vector<Record>& batch) const {
+    if (auto* fused = std::get_if<record::MessagePutInflight>(&record)) {
+      batch.emplace_back(std::move(fused->body));
+      Record push(std::move(fused->push));
+      if (!in_snapshot_already(push, sequence)) batch.push_back(std::move(push));
+      return;
+    }
+    if (!in_snapshot_already(record, sequence)) batch.push_back(std::move(record));
+  }
+
   static std::vector<std::pair<Sequence, std::string>> segments_in(const std::vector<std::string>& names) {
     std::vector<std::pair<Sequence, std::string>> segments;
     for (const std::string& name : names) {
@@ -209,7 +222,7 @@ class Recoverer {
       }
       auto record = decode_payload(frame.type, frame.payload);
       if (!record) break;
-      if (!in_snapshot_already(*record, frame.sequence)) batch.push_back(std::move(*record));
+      add_unless_in_snapshot(std::move(*record), frame.sequence, batch);
       if (!frame.batch_end) continue;
       apply_batch(batch, frame.sequence);
       batch_start = reader.offset();

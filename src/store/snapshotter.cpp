@@ -96,16 +96,34 @@ void Snapshotter::apply_frames(std::string_view frames, std::vector<record::Mess
   frame::Frame frame;
   size_t next_body = 0;
   while (reader.next(frame) == frame::ReadStatus::ok) {
-    if (frame.type == RecordType::message_put && next_body < bodies.size() &&
-        message_put_id(frame.payload) == bodies[next_body].id) {
-      state_.apply(std::move(bodies[next_body++]));
-    } else if (!apply_from_view(frame.type, frame.payload)) {
+    const bool body_taken =
+        frame.type == RecordType::message_put && take_body(frame.payload, bodies, next_body);
+    if (frame.type == RecordType::message_put_inflight) {
+      apply_message_put_inflight(frame.payload, bodies, next_body);
+    } else if (!body_taken && !apply_from_view(frame.type, frame.payload)) {
       // The broker thread encoded these frames; they always decode. A body
       // missing from `bodies` would be a bug in Batch, and still decodes.
       if (auto record = decode_payload(frame.type, frame.payload)) state_.apply(*record);
     }
     if (frame.batch_end) state_.end_batch();
   }
+}
+
+bool Snapshotter::take_body(std::string_view put_payload, std::vector<record::MessagePut>& bodies,
+                            size_t& next_body) {
+  if (next_body >= bodies.size() || message_put_id(put_payload) != bodies[next_body].id) return false;
+  state_.apply(std::move(bodies[next_body++]));
+  return true;
+}
+
+void Snapshotter::apply_message_put_inflight(std::string_view payload,
+                                             std::vector<record::MessagePut>& bodies, size_t& next_body) {
+  const size_t body_at = read_message_put_inflight_push(payload, inflight_entry_);
+  if (body_at == 0 || !take_body(payload.substr(body_at), bodies, next_body)) {
+    if (auto record = decode_payload(RecordType::message_put_inflight, payload)) state_.apply(*record);
+    return;
+  }
+  state_.apply_queue_push_inflight(inflight_entry_);
 }
 
 bool Snapshotter::apply_from_view(RecordType type, std::string_view payload) {

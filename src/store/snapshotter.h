@@ -90,6 +90,11 @@ class Snapshotter {
   void push(Job job);
   void run();
   void apply_frames(std::string_view frames, std::vector<record::MessagePut>& bodies);
+  // Applies the body `put_payload` encodes from `bodies` (the broker's own
+  // message), when it is the next one there; false otherwise.
+  bool take_body(std::string_view put_payload, std::vector<record::MessagePut>& bodies, size_t& next_body);
+  void apply_message_put_inflight(std::string_view payload, std::vector<record::MessagePut>& bodies,
+                                  size_t& next_body);
   // Applies the frame from views when it is of a type every delivery
   // writes; false for the other types.
   bool apply_from_view(RecordType type, std::string_view payload);

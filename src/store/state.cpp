@@ -311,6 +311,11 @@ void State::apply_one(const InflightPut& r) {
 
 void State::apply_one(const QueuePushInflight& r) { push_inflight(r.client_id, r.packet_id, r.state, r.delivery); }
 
+void State::apply_one(const MessagePutInflight& r) {
+  apply_one(r.body);  // first: the push refers to it
+  apply_one(r.push);
+}
+
 void State::apply_queue_push_inflight(const InflightEntryView& r) {
   push_inflight(r.client_id, r.packet_id, r.state, r.delivery);
 }

@@ -178,6 +178,7 @@ class State {
   void apply_one(const record::SnapshotEnd&) {}
   void apply_one(const record::Slice&) {}
   void apply_one(const record::QueuePushInflight& r);
+  void apply_one(const record::MessagePutInflight& r);
 
   // The body's message with its deadline on the steady clock of `time`.
   static session::MessagePtr with_deadline(const session::MessagePtr& message, WallMs expires_at,

@@ -138,23 +138,42 @@ TEST_F(BatchTest, AMessageQueuedAndSentAtOnceIsOneRecord) {
   EXPECT_EQ(sent.delivery, (DeliveryRef{*MessageIds::find(*message), mqtt::QoS::exactly_once, true, {7, 9}}));
 }
 
-TEST_F(BatchTest, ADeliverySentAtOnceWritesWhatAQueuedThenSentOneWrites) {
+TEST_F(BatchTest, ADeliverySentAtOnceCarriesTheBodyAndThePushInOneRecord) {
   const auto message = make_message("t", "p", mqtt::QoS::exactly_once, false);
   const session::Delivery delivery{message, mqtt::QoS::exactly_once, true, {7, 9}};
   Batch queued_then_sent = batch();
   queued_then_sent.enqueue("a", delivery);
   queued_then_sent.start_inflight("a", message, 3, session::InflightState::awaiting_pubrec);
-  queued_then_sent.complete_inflight("b", 4);
+  const auto separate = records_of(finish(queued_then_sent));
+  ASSERT_EQ(separate.size(), 2u);
+
   Batch sent_at_once = batch();
   sent_at_once.push_inflight("a", delivery, 3, session::InflightState::awaiting_pubrec);
-  sent_at_once.complete_inflight("b", 4);
-  EXPECT_EQ(sent_at_once.records(), 3u);
-  // Sealed: unsealed frames hold whatever the buffer held where sequence and CRC go.
-  std::string expected = finish(queued_then_sent);
-  std::string written = finish(sent_at_once);
-  frame::seal(expected, 1);
-  frame::seal(written, 1);
-  EXPECT_EQ(written, expected);
+  sent_at_once.push_inflight("b", delivery, 4, session::InflightState::awaiting_pubrec);
+  EXPECT_EQ(sent_at_once.records(), 2u);
+  const auto records = records_of(finish(sent_at_once));
+  ASSERT_EQ(records.size(), 2u);
+  // The first delivery carries the body; the second refers to it.
+  const auto& fused = std::get<record::MessagePutInflight>(records[0]);
+  EXPECT_EQ(fused.body, std::get<record::MessagePut>(separate[0]));
+  EXPECT_EQ(fused.push, std::get<record::QueuePushInflight>(separate[1]));
+  const auto& second = std::get<record::QueuePushInflight>(records[1]);
+  EXPECT_EQ(second.client_id, "b");
+  EXPECT_EQ(second.delivery.message, fused.body.id);
+}
+
+TEST_F(BatchTest, ABodyCarriedByAPushIsNotWrittenAgainInTheBatch) {
+  const auto message = make_message("t", "p", mqtt::QoS::at_least_once, true);
+  Batch b = batch();
+  b.push_inflight("a", {message, mqtt::QoS::at_least_once, false, {}}, 1,
+                  session::InflightState::awaiting_puback);
+  b.retain(message);
+  b.enqueue("c", {message, mqtt::QoS::at_least_once, false, {}});
+  const auto records = records_of(finish(b));
+  ASSERT_EQ(records.size(), 3u);
+  const MessageId id = std::get<record::MessagePutInflight>(records[0]).body.id;
+  EXPECT_EQ(std::get<record::RetainedSet>(records[1]).id, id);
+  EXPECT_EQ(std::get<record::QueuePush>(records[2]).delivery.message, id);
 }
 
 TEST_F(BatchTest, APushIsKeptWhenAnythingCameBetweenItAndTheSend) {

@@ -51,6 +51,9 @@ std::vector<Record> every_record() {
       record::QueuePushInflight{"c1", 65534, InflightState::awaiting_pubrec, delivery()},
       record::Slice{1'000'000'007},
       record::InflightDeleteMany{"c1", {9, 10, 65535}},
+      record::MessagePutInflight{
+          record::MessagePut{77, message_with_everything(), 1'700'000'000'456},
+          record::QueuePushInflight{"c1", 65533, InflightState::awaiting_puback, delivery()}},
   };
 }
 
@@ -99,9 +102,18 @@ TEST(Record, TheMirrorsViewsDecodeWhatTheRecordsHold) {
       EXPECT_FALSE(decode_inflight_delete_many(longer, deleted));
       EXPECT_FALSE(decode_inflight_delete_many(payload.substr(0, payload.size() - 2), deleted));
       ++viewed;
+    } else if (const auto* f = std::get_if<record::MessagePutInflight>(&record)) {
+      const size_t body_at = read_message_put_inflight_push(payload, entry);
+      ASSERT_GT(body_at, 0u);
+      EXPECT_EQ(entry.client_id, f->push.client_id);
+      EXPECT_EQ(entry.packet_id, f->push.packet_id);
+      EXPECT_EQ(entry.delivery, f->push.delivery);
+      EXPECT_EQ(message_put_id(std::string_view(payload).substr(body_at)), f->body.id);
+      EXPECT_EQ(read_message_put_inflight_push(payload.substr(0, 3), entry), 0u);
+      ++viewed;
     }
   }
-  EXPECT_EQ(viewed, 3u);
+  EXPECT_EQ(viewed, 4u);
   std::string none;  // an inflight_delete_many names at least one packet id
   encode_payload(record::InflightDeleteMany{"c1", {}}, none);
   EXPECT_FALSE(decode_payload(RecordType::inflight_delete_many, none));
@@ -110,6 +122,19 @@ TEST(Record, TheMirrorsViewsDecodeWhatTheRecordsHold) {
   encode_payload(record::InflightPut{"c", 1, session::InflightState::awaiting_puback, {}}, payload);
   ASSERT_TRUE(decode_inflight_entry(payload, entry));
   EXPECT_TRUE(entry.delivery.subscription_ids.empty());
+}
+
+TEST(Record, AMessagePutInflightRefersToTheBodyItCarries) {
+  record::MessagePutInflight fused{
+      record::MessagePut{5, message_with_everything(), 0},
+      record::QueuePushInflight{"c1", 1, session::InflightState::awaiting_puback, delivery()}};  // message 77
+  std::string payload;
+  encode_payload(fused, payload);
+  EXPECT_FALSE(decode_payload(RecordType::message_put_inflight, payload));
+  fused.body.id = 77;
+  payload.clear();
+  encode_payload(fused, payload);
+  EXPECT_TRUE(decode_payload(RecordType::message_put_inflight, payload));
 }
 
 TEST(Record, RecordsAboutASessionNameIt) {

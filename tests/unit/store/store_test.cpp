@@ -341,6 +341,38 @@ TEST(Store, TheMirrorSharesTheBrokersMessagesAndLetsThemGo) {
   EXPECT_EQ(message.use_count(), 1);
 }
 
+TEST(Store, DeliveriesSentAtOnceComeBackFromTheMirrorsSnapshotAndFromTheLog) {
+  // push_inflight writes the body and the push as one message_put_inflight.
+  MemoryEnv env;
+  const auto first = make_message("t", "1", mqtt::QoS::at_least_once, false);
+  const auto second = make_message("t", "2", mqtt::QoS::at_least_once, false);
+  const auto send = [](Batch& b, const std::string& client, const session::MessagePtr& message, uint16_t id) {
+    b.push_inflight(client, {message, mqtt::QoS::at_least_once, false, {}}, id,
+                    session::InflightState::awaiting_puback);
+  };
+  {
+    auto opened = open_store(env, options(SyncPolicy::interval));
+    Store& store = *opened.store;
+    commit(store, [&](Batch& b) {
+      b.put_session("a", SessionInfo{3600, std::nullopt, 0, 0});
+      b.put_session("b", SessionInfo{3600, std::nullopt, 0, 0});
+      send(b, "a", first, 1);
+      send(b, "b", first, 1);  // the body is in the batch already: a plain queue_push_inflight
+    });
+    ASSERT_TRUE(store.checkpoint().ok());  // the mirror's snapshot
+    EXPECT_EQ(first.use_count(), 2);       // this test and the mirror: the broker's message itself
+    commit(store, [&](Batch& b) { send(b, "a", second, 2); });  // only in the log
+  }
+  const RecoveredState state = reopen(env, options(SyncPolicy::interval));
+  ASSERT_EQ(state.sessions.size(), 2u);
+  ASSERT_EQ(state.sessions[0].inflight.size(), 2u);
+  EXPECT_EQ(state.sessions[0].inflight[0].delivery.message->payload(), "1");
+  EXPECT_EQ(state.sessions[0].inflight[1].delivery.message->payload(), "2");
+  EXPECT_EQ(state.sessions[0].inflight[1].packet_id, 2);
+  ASSERT_EQ(state.sessions[1].inflight.size(), 1u);
+  EXPECT_EQ(state.sessions[1].inflight[0].delivery.message, state.sessions[0].inflight[0].delivery.message);
+}
+
 TEST(Store, RecoveredMessagesAreSharedWithTheMirror) {
   MemoryEnv env;
   {
