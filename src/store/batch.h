@@ -135,8 +135,9 @@ class Batch {
   void add_as(RecordType type, Encode&& encode);
   // The message's id, with its body added to this batch unless already in it.
   MessageId body_of(const session::MessagePtr& message);
-  // The message's id when this batch carries its body already.
-  std::optional<MessageId> carried_body(const session::Message& message);
+  // The message's id when this batch carries its body already, else 0 (no
+  // message has id 0).
+  MessageId carried_body(const session::Message& message);
   // Records that a frame just added carries the body of `message` as `id`.
   void note_body(MessageId id, const session::MessagePtr& message, WallMs expires_at);
   bool has_body(MessageId id);
