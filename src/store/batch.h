@@ -138,8 +138,11 @@ class Batch {
   // The message's id when this batch carries its body already, else 0 (no
   // message has id 0).
   MessageId carried_body(const session::Message& message);
-  // Records that a frame just added carries the body of `message` as `id`.
-  void note_body(MessageId id, const session::MessagePtr& message, WallMs expires_at);
+  // Adds a record of `type` that carries the body of `message`: its payload
+  // is what before_body(id, writer) writes, then the message_put payload.
+  // Returns the message's id.
+  template <typename EncodeBefore>
+  MessageId add_body(const session::MessagePtr& message, RecordType type, EncodeBefore&& before_body);
   bool has_body(MessageId id);
   DeliveryRef delivery_ref(const session::Delivery& delivery);
   // Marks the last frame as the end of the batch, appends its contents to

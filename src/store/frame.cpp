@@ -44,13 +44,6 @@ void append_unsealed(std::string& out, const Record& record, bool batch_end) {
   detail::finish_unsealed(out.data() + start, out.size() - start - kHeaderSize, type_of(record), batch_end);
 }
 
-void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
-                                 WallMs expires_at) {
-  coding::Writer writer(out);
-  append_unsealed_as(writer, RecordType::message_put,
-                     [&](coding::Writer& payload) { encode_message_put(id, message, expires_at, payload); });
-}
-
 namespace {
 
 // Seals frames three at a time (crc32c::values3): the frames of a batch are

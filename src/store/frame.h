@@ -23,9 +23,6 @@ inline constexpr uint8_t kBatchEndBit = 0x80;
 
 // Appends a frame for `record` with sequence and CRC left zero (seal() sets them).
 void append_unsealed(std::string& out, const Record& record, bool batch_end);
-// The same for a message_put record of `message` (see encode_message_put).
-void append_unsealed_message_put(std::string& out, MessageId id, const session::Message& message,
-                                 WallMs expires_at);
 // The same for a record of `type` whose payload `encode(writer)` writes
 // through `out` (the view encoders of record.h: no Record built on the
 // broker's hot path).

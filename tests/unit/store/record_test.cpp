@@ -299,7 +299,12 @@ TEST(MessagePutFromMessage, EncodesTheSameBytesAsTheRecord) {
          .properties =
              with_properties ? std::make_unique<mqtt::Properties>(testing::all_properties()) : nullptr});
     std::string direct, via_record;
-    frame::append_unsealed_message_put(direct, 77, *message, time.to_wall(message->expires_at()));
+    {
+      coding::Writer writer(direct);
+      frame::append_unsealed_as(writer, RecordType::message_put, [&](coding::Writer& payload) {
+        encode_message_put(77, *message, time.to_wall(message->expires_at()), payload);
+      });
+    }
     const record::MessagePut put{77, message, time.to_wall(message->expires_at())};
     frame::append_unsealed(via_record, put, false);
     // Sealed, as the store writes them: unsealed, the CRC and sequence
