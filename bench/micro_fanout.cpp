@@ -5,6 +5,8 @@
 // iteration, so the figure includes the whole acknowledged flow.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,12 +66,22 @@ class CountingOutbox final : public broker::Outbox {
   }
 };
 
+// In which order the subscribers subscribe. With more than one worker the
+// SUBSCRIBEs reach the broker in another order than the CONNECTs did, so
+// the broker's session ids do not follow the subscriber list's order.
+enum class SubscribeOrder { as_connected, shuffled };
+
 struct FanOut {
-  explicit FanOut(mqtt::QoS qos) : broker_(config(), outbox, clock.now()) {
+  FanOut(mqtt::QoS qos, SubscribeOrder order) : broker_(config(), outbox, clock.now()) {
     connect(kPublisher, "publisher");
+    std::vector<broker::ConnectionId> subscribers;
     for (uint32_t s = 0; s < kSubscribers; ++s) {
-      const broker::ConnectionId id = 100 + s;
-      connect(id, "subscriber-" + std::to_string(s));
+      subscribers.push_back(100 + s);
+      connect(subscribers.back(), "subscriber-" + std::to_string(s));
+    }
+    if (order == SubscribeOrder::shuffled)
+      std::shuffle(subscribers.begin(), subscribers.end(), std::mt19937(7));
+    for (const broker::ConnectionId id : subscribers) {
       mqtt::Subscribe subscribe;
       subscribe.packet_id = 1;
       subscribe.topics.push_back({"fan/out", mqtt::SubscriptionOptions{qos}});
@@ -112,9 +124,10 @@ struct FanOut {
   broker::Broker broker_;
 };
 
-void fan_out_loop(benchmark::State& state, mqtt::QoS qos) {
+void fan_out_loop(benchmark::State& state, mqtt::QoS qos,
+                  SubscribeOrder order = SubscribeOrder::as_connected) {
   stellwerk::log::set_min_level(stellwerk::log::Level::warning);
-  FanOut fan_out(qos);
+  FanOut fan_out(qos, order);
   mqtt::Publish publish;
   publish.topic = "fan/out";
   publish.qos = qos;
@@ -133,6 +146,11 @@ void fan_out_loop(benchmark::State& state, mqtt::QoS qos) {
 
 void BM_FanOut1000Qos0(benchmark::State& state) { fan_out_loop(state, mqtt::QoS::at_most_once); }
 BENCHMARK(BM_FanOut1000Qos0)->Arg(64)->Arg(1024);
+
+void BM_FanOut1000Qos0SubscribedShuffled(benchmark::State& state) {
+  fan_out_loop(state, mqtt::QoS::at_most_once, SubscribeOrder::shuffled);
+}
+BENCHMARK(BM_FanOut1000Qos0SubscribedShuffled)->Arg(64);
 
 void BM_FanOut1000Qos1(benchmark::State& state) { fan_out_loop(state, mqtt::QoS::at_least_once); }
 BENCHMARK(BM_FanOut1000Qos1)->Arg(64)->Arg(1024);
