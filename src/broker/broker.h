@@ -248,12 +248,15 @@ class Broker {
   void send_backlog_message(Client& client, session::Session& session, session::Delivery delivery,
                             TimePoint now);
   size_t send_window(const Client& client) const;
-  void deliver(session::Session& session, session::Delivery delivery, TimePoint now);
+  // Moves from `delivery` only when the session keeps it (queued or in
+  // flight): route() hands the same delivery to every matching session.
+  void deliver(session::Session& session, session::Delivery& delivery, TimePoint now);
   void pump(session::Session& session, TimePoint now);
   // pump() for a session whose online client the caller has found already.
   void pump_to(Client& client, session::Session& session, TimePoint now);
-  // deliver() for a delivery the session would send at once (Session::sends_at_once).
-  void send_at_once(Client& client, session::Session& session, session::Delivery delivery,
+  // deliver() for a delivery the session would send at once
+  // (Session::sends_at_once). Moves from `delivery` only at QoS 1 and 2.
+  void send_at_once(Client& client, session::Session& session, session::Delivery& delivery,
                     store::Batch* records, TimePoint now);
   // A QoS 0 PUBLISH is droppable at a full output unless `paced`: a retained
   // backlog's messages are sent only as the output drains.

@@ -27,6 +27,7 @@
 // cache), so it needs the same exclusive access as subscribe().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,7 +84,8 @@ class SubscriptionTree {
 
   // Calls visit(SubscriberId, const Value&, std::string_view group) for each
   // matching non-shared subscription (group empty; once per matching filter,
-  // the caller merges) and for one member of each matching shared group,
+  // the caller merges; in SubscriberId order when the topic's matches come
+  // from the cache) and for one member of each matching shared group,
   // chosen round-robin among those for which eligible(SubscriberId) is true;
   // when none is, the next member in turn is chosen anyway. `visit` must not
   // modify this tree.
@@ -94,25 +96,7 @@ class SubscriptionTree {
       for (const Match& found : slot.matches) visit(found.id, *found.value, std::string_view{});
       return;
     }
-    // Shared groups choose a member per message: a topic that reaches one is
-    // walked every time.
-    bool reached_group = false;
-    std::vector<Match>& recorded = slot.matches;
-    recorded.clear();
-    auto record = [&](SubscriberId id, const Value& value, std::string_view group) {
-      if (group.empty()) {
-        recorded.push_back(Match{id, &value});
-      } else {
-        reached_group = true;
-      }
-      visit(id, value, group);
-    };
-    walk(topic, record, eligible);
-    if (reached_group) {
-      cache_.drop(slot);
-    } else {
-      cache_.keep(slot, topic);
-    }
+    walk_and_remember(slot, topic, visit, eligible);
   }
 
   // match() with every subscriber eligible.
@@ -177,6 +161,37 @@ class SubscriptionTree {
     std::vector<Slot> slots;  // allocated by the first match
     uint64_t generation = 1;
   };
+
+  // match() for a topic the cache does not hold. Out of line, so that the
+  // caller's loop over cached matches, the path of nearly every message,
+  // stays small.
+  template <typename Visit, typename Eligible>
+  [[gnu::noinline]] void walk_and_remember(typename Cache::Slot& slot, std::string_view topic, Visit& visit,
+                                           Eligible& eligible) {
+    // Shared groups choose a member per message: a topic that reaches one is
+    // walked every time.
+    bool reached_group = false;
+    std::vector<Match>& recorded = slot.matches;
+    recorded.clear();
+    auto record = [&](SubscriberId id, const Value& value, std::string_view group) {
+      if (group.empty()) {
+        recorded.push_back(Match{id, &value});
+      } else {
+        reached_group = true;
+      }
+      visit(id, value, group);
+    };
+    walk(topic, record, eligible);
+    if (reached_group) {
+      cache_.drop(slot);
+      return;
+    }
+    // Kept in subscriber order, so that the topic's later matches come in the
+    // order the caller merges by and it need not sort them: with two workers,
+    // subscriptions arrive in another order than the ids were given.
+    std::sort(recorded.begin(), recorded.end(), [](const Match& a, const Match& b) { return a.id < b.id; });
+    cache_.keep(slot, topic);
+  }
 
   template <typename Visit, typename Eligible>
   void walk(std::string_view topic, Visit& visit, Eligible& eligible) {

@@ -360,6 +360,44 @@ TEST(Broker, SubscriptionIdentifiersOfOverlappingSubscriptions_MQTT_3_3_4_3) {
   EXPECT_EQ(ids, (std::vector<uint32_t>{11, 22}));
 }
 
+// route() hands one delivery from session to session and a QoS 1
+// subscriber keeps it in flight: the next subscribers must still get the
+// whole message, each with its own QoS [MQTT-3.8.4-6] and only its own
+// identifiers [MQTT-3.3.4-3].
+TEST(Broker, EachSubscriberOfOneMessageGetsItsOwnQosAndIdentifiers_MQTT_3_3_4_3) {
+  BrokerHarness h;
+  struct Subscriber {
+    ConnectionId connection;
+    QoS qos;
+    uint32_t identifier;  // 0 = none
+  };
+  // Connected in one order and subscribed in another, as with two workers.
+  const std::vector<Subscriber> subscribers{{4, QoS::at_least_once, 7},
+                                            {1, QoS::at_most_once, 5},
+                                            {3, QoS::at_most_once, 0},
+                                            {2, QoS::at_least_once, 6}};
+  for (ConnectionId id = 1; id <= 4; ++id) h.connect(id, "sub" + std::to_string(id), Version::v5);
+  for (const Subscriber& s : subscribers) {
+    mqtt::Subscribe request = subscribe(1, "state/+", s.qos);
+    if (s.identifier) request.properties.subscription_identifiers = {s.identifier};
+    h.send(s.connection, request);
+    h.take(s.connection);  // the SUBACK
+  }
+  h.connect(5, "pub", Version::v5);
+  h.send(5, publish("state/door", "open", QoS::at_least_once, 9));
+  for (const Subscriber& s : subscribers) {
+    auto delivered = h.take(s.connection);
+    ASSERT_EQ(delivered.size(), 1u) << s.connection;
+    const auto& received = as<mqtt::Publish>(delivered[0]);
+    EXPECT_EQ(received.topic, "state/door") << s.connection;
+    EXPECT_EQ(received.payload, "open") << s.connection;
+    EXPECT_EQ(received.qos, s.qos) << s.connection;
+    const std::vector<uint32_t> expected =
+        s.identifier ? std::vector<uint32_t>{s.identifier} : std::vector<uint32_t>{};
+    EXPECT_EQ(received.properties.subscription_identifiers, expected) << s.connection;
+  }
+}
+
 TEST(Broker, V5PropertiesStrippedForV311Subscriber) {
   BrokerHarness h;
   h.connect(1, "old", Version::v311);

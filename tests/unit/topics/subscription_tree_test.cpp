@@ -303,6 +303,22 @@ TEST(SubscriptionTreeCache, SharedGroupsStillTakeTurnsOnARepeatedTopic) {
               UnorderedElementsAre(Delivery{3, "direct", ""}, Delivery{1, "m1", "g"}));
 }
 
+// A topic matched again gets its matches in subscriber order, whatever the
+// order they subscribed in, so that Broker::route need not sort them.
+TEST(SubscriptionTreeCache, ARepeatedMatchComesInSubscriberOrder) {
+  Tree tree;
+  EXPECT_TRUE(tree.subscribe("a/b", 3, "three"));
+  EXPECT_TRUE(tree.subscribe("a/#", 1, "one"));
+  EXPECT_TRUE(tree.subscribe("a/b", 2, "two"));
+  EXPECT_TRUE(tree.subscribe("a/+", 3, "three again"));
+  EXPECT_THAT(deliveries(tree, "a/b"),
+              UnorderedElementsAre(Delivery{1, "one", ""}, Delivery{2, "two", ""}, Delivery{3, "three", ""},
+                                   Delivery{3, "three again", ""}));
+  const auto again = deliveries(tree, "a/b");
+  ASSERT_EQ(again.size(), 4u);
+  for (size_t i = 1; i < again.size(); ++i) EXPECT_LE(again[i - 1].subscriber, again[i].subscriber) << i;
+}
+
 // More topics than the cache has slots, each matched twice in turn: topics
 // that share a slot evict each other and must never answer for each other.
 TEST(SubscriptionTreeCache, TopicsSharingASlotKeepTheirOwnMatches) {
