@@ -362,8 +362,8 @@ TEST(Broker, SubscriptionIdentifiersOfOverlappingSubscriptions_MQTT_3_3_4_3) {
 
 // route() hands one delivery from session to session and a QoS 1
 // subscriber keeps it in flight: the next subscribers must still get the
-// whole message, each with its own QoS [MQTT-3.8.4-6] and only its own
-// identifiers [MQTT-3.3.4-3].
+// whole message, each with its own QoS v5[MQTT-3.8.4-8] and only its own
+// identifiers v5[MQTT-3.3.4-3].
 TEST(Broker, EachSubscriberOfOneMessageGetsItsOwnQosAndIdentifiers_MQTT_3_3_4_3) {
   BrokerHarness h;
   struct Subscriber {
