@@ -7,8 +7,11 @@ gets a fresh broker on a fresh port, so memory figures start from the same
 place and no run inherits another's state.
 """
 
+import collections
 import contextlib
+import datetime
 import os
+import re
 import resource
 import signal
 import socket
@@ -122,15 +125,20 @@ def binary_of(kind, stellwerk_bin):
     return stellwerk_bin
 
 
+Running = collections.namedtuple("Running", "pid port log_path")
+
+
 @contextlib.contextmanager
-def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None):
-    """Yields (pid, port) of a broker started for one run; stops it after.
-    With certificates (see make_certificates) its listener speaks TLS only."""
+def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None, notices=False):
+    """Yields Running(pid, port, log_path) of a broker started for one run;
+    stops it after. With certificates (see make_certificates) its listener
+    speaks TLS only; with notices Stellwerk also logs at notice level (its
+    worker balance steps)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix=f"compare-{kind}-") as workdir:
         config = os.path.join(workdir, "broker.conf")
         with open(config, "w") as out:
-            out.write(config_text(kind, port, threads, certificates))
+            out.write(config_text(kind, port, threads, certificates) + ("log_type notice\n" if notices else ""))
         binary = binary_of(kind, stellwerk_bin)
         log_path = os.path.join(workdir, "broker.log")
         with open(log_path, "wb") as log:
@@ -140,6 +148,29 @@ def running_broker(kind, stellwerk_bin, core, threads=1, certificates=None):
             if not wait_port(port, proc):
                 with open(log_path, errors="replace") as log:
                     raise RuntimeError(f"{kind} did not start on port {port}:\n{log.read()}")
-            yield proc.pid, port
+            yield Running(proc.pid, port, log_path)
         finally:
             stop(proc)
+
+
+LOG_LINE = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\] \[[^]]*\] \[[^]]*\] (.*)$")
+
+
+def worker_balance_steps(log_path):
+    """Stellwerk's worker balance steps in a broker log (written with notices):
+    [{"at_s": seconds since the log's first line, "step": text}], and the
+    number of active workers after the last step (None without steps)."""
+    steps, first, active = [], None, None
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            match = LOG_LINE.match(line.strip())
+            if not match:
+                continue
+            stamp = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f")
+            first = first or stamp
+            text = match.group(2)
+            if text.startswith("worker balance"):
+                steps.append({"at_s": round((stamp - first).total_seconds(), 2), "step": text})
+                count = re.search(r"(\d+) active$", text)
+                active = int(count.group(1)) if count else active
+    return steps, active

@@ -10,6 +10,7 @@ core (other work on the machine): its deliveries/s and latencies are then
 held down, while its figures per CPU-second stay comparable.
 """
 
+import os
 import statistics
 
 import compare_brokers
@@ -142,13 +143,51 @@ def connection_table(results, scenarios):
     return table(header, rows)
 
 
+def summarize_workers(one_worker_runs, two_worker_runs):
+    """One scenario's rounds of one worker against two. Round i pairs the
+    i-th run of each, made right after each other: its ratio compares runs
+    of the same spell, which the medians of each side over all rounds do not."""
+    rounds = [rate(two) / rate(one) if rate(one) and rate(two) else None
+              for one, two in zip(one_worker_runs, two_worker_runs)]
+    return {
+        "one": summarize(one_worker_runs) if one_worker_runs else None,
+        "two": summarize(two_worker_runs) if two_worker_runs else None,
+        "round_ratios": rounds,
+        "median_round_ratio": median(rounds),
+        "one_worker_machine_share": median([machine_share(r) for r in one_worker_runs]),
+        "two_ended_with_one_active": sum(1 for r in two_worker_runs if r.get("active_workers_at_end") == 1),
+        "two_with_balance_record": sum(1 for r in two_worker_runs if "active_workers_at_end" in r),
+    }
+
+
+def rate(run):
+    return dig(run, "measured.deliveries_per_second")
+
+
+def machine_share(run):
+    """The share of all the machine's cores that the broker and the generator
+    used together while measured: near 100 %, a second worker has no core to run on."""
+    seconds, broker, generator = dig(run, "measured.seconds"), dig(run, "broker.cpu_seconds"), \
+        dig(run, "generator_cpu_seconds")
+    if not seconds or broker is None or generator is None:
+        return None
+    return (broker + generator) / (seconds * (os.cpu_count() or 1))
+
+
 def workers_table(worker_results):
-    header = ["scenario (stellwerk, unpinned)", "1 worker deliveries/s", "2 workers deliveries/s", "ratio 2/1"]
+    header = ["scenario (stellwerk, unpinned)", "1 worker deliveries/s", "2 workers deliveries/s",
+              "ratio of medians", "ratio per round (2/1)", "median of rounds", "2 workers ended with 1 active",
+              "1 worker: machine busy"]
     rows = []
-    for scenario, by_threads in worker_results.items():
-        one, two = by_threads.get(1), by_threads.get(2)
+    for scenario, by in worker_results.items():
+        one, two = by["one"], by["two"]
         if not one or not two:
             continue
+        recorded = by["two_with_balance_record"]
+        ended = f"{by['two_ended_with_one_active']} of {recorded}" if recorded else "not recorded"
         rows.append([scenario, fmt_number(one["deliveries_per_second"]), fmt_number(two["deliveries_per_second"]),
-                     fmt_ratio(two["deliveries_per_second"], one["deliveries_per_second"])])
+                     fmt_ratio(two["deliveries_per_second"], one["deliveries_per_second"]),
+                     " ".join("n/a" if r is None else f"{r:.2f}" for r in by["round_ratios"]),
+                     "**" + fmt_ratio(by["median_round_ratio"], 1.0) + "**", ended,
+                     "n/a" if by["one_worker_machine_share"] is None else f"{by['one_worker_machine_share']:.0%}"])
     return table(header, rows)
