@@ -10,6 +10,7 @@ core (other work on the machine): its deliveries/s and latencies are then
 held down, while its figures per CPU-second stay comparable.
 """
 
+import math
 import os
 import statistics
 
@@ -160,6 +161,23 @@ def summarize_workers(one_worker_runs, two_worker_runs):
     }
 
 
+def rounds_below_one(ratios):
+    ratios = [r for r in ratios if r is not None]
+    return f"{sum(1 for r in ratios if r < 1)} of {len(ratios)}"
+
+
+def pooled_rounds(worker_results, names):
+    """The rounds of several scenarios together: their geometric mean ratio
+    and its 95 % interval (normal approximation over the logarithms), or None."""
+    logs = [math.log(r) for name in names for r in worker_results.get(name, {}).get("round_ratios", [])
+            if r is not None and r > 0]
+    if len(logs) < 3:
+        return None
+    mean, spread = statistics.mean(logs), statistics.stdev(logs) / math.sqrt(len(logs))
+    return {"rounds": len(logs), "below_one": sum(1 for x in logs if x < 0),
+            "mean": math.exp(mean), "low": math.exp(mean - 1.96 * spread), "high": math.exp(mean + 1.96 * spread)}
+
+
 def rate(run):
     return dig(run, "measured.deliveries_per_second")
 
@@ -176,7 +194,8 @@ def machine_share(run):
 
 def workers_table(worker_results):
     header = ["scenario (stellwerk, unpinned)", "1 worker deliveries/s", "2 workers deliveries/s",
-              "ratio of medians", "ratio per round (2/1)", "median of rounds", "2 workers ended with 1 active",
+              "ratio of medians", "ratio per round (2/1)", "median of rounds", "rounds below 1",
+              "2 workers ended with 1 active",
               "1 worker: machine busy"]
     rows = []
     for scenario, by in worker_results.items():
@@ -188,6 +207,7 @@ def workers_table(worker_results):
         rows.append([scenario, fmt_number(one["deliveries_per_second"]), fmt_number(two["deliveries_per_second"]),
                      fmt_ratio(two["deliveries_per_second"], one["deliveries_per_second"]),
                      " ".join("n/a" if r is None else f"{r:.2f}" for r in by["round_ratios"]),
-                     "**" + fmt_ratio(by["median_round_ratio"], 1.0) + "**", ended,
+                     "**" + fmt_ratio(by["median_round_ratio"], 1.0) + "**", rounds_below_one(by["round_ratios"]),
+                     ended,
                      "n/a" if by["one_worker_machine_share"] is None else f"{by['one_worker_machine_share']:.0%}"])
     return table(header, rows)
