@@ -189,7 +189,8 @@ def machine_share(run):
         dig(run, "generator_cpu_seconds")
     if not seconds or broker is None or generator is None:
         return None
-    return (broker + generator) / (seconds * (os.cpu_count() or 1))
+    cores = run.get("machine_cores") or os.cpu_count() or 1  # runs saved before it was kept: this machine's
+    return (broker + generator) / (seconds * cores)
 
 
 def workers_table(worker_results):
